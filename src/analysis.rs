@@ -1,0 +1,161 @@
+//! Offline analysis: read the inputs, run the engine (one thread, or sharded workers), merge.
+//!
+//! With `threads > 1` the calling thread reads and merges the capture files and assigns each
+//! frame to a worker by a direction-symmetric hash of its IP addresses; workers receive batches
+//! (shared blocks plus the indices of their frames) over bounded channels, so memory stays
+//! bounded when the workers fall behind. The merged result is the same whatever the number of
+//! workers, except where a per-worker bound was hit (the bound is per worker).
+
+use crate::capture::merge::{MergedReader, open_paths};
+use crate::capture::{InputError, InputSummary};
+use crate::config::Limits;
+use crate::engine::{Counters, Engine, Shard, shard_of};
+use crate::flow::conv::Conversations;
+use crate::inventory::hosts::Hosts;
+use crate::inventory::observation::Store;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Frames per batch handed to workers.
+const BATCH: usize = 16 * 1024;
+
+/// Everything the capture showed, before inventory, zones and findings.
+pub struct Analysis {
+    /// One per input file, in command-line order (directories expanded, sorted).
+    pub inputs: Vec<InputSummary>,
+    pub input_errors: Vec<InputError>,
+    /// Files skipped in directories because they are not captures: (directory, count).
+    pub skipped: Vec<(String, usize)>,
+    pub store: Store,
+    pub hosts: Hosts,
+    pub convs: Conversations,
+    pub counters: Counters,
+    pub threads: usize,
+}
+
+/// Progress callback: bytes of captured data processed so far.
+pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
+
+/// Analyse capture files (and directories of them).
+pub fn analyze(
+    paths: &[PathBuf],
+    limits: &Limits,
+    threads: usize,
+    progress: Option<Progress<'_>>,
+) -> Analysis {
+    let (expanded, mut reader) = open_paths(paths, limits.max_record_bytes);
+    let threads = threads.max(1);
+    let shards = if threads == 1 {
+        vec![run_single(&mut reader, limits, progress)]
+    } else {
+        run_sharded(&mut reader, limits, threads, progress)
+    };
+    let summaries = reader.summaries();
+    let inputs = summaries.into_iter().flatten().collect();
+    let mut a = merge(shards, limits);
+    a.inputs = inputs;
+    a.input_errors = expanded.errors;
+    a.skipped = expanded.skipped;
+    a.threads = threads;
+    a
+}
+
+fn run_single(reader: &mut MergedReader, limits: &Limits, progress: Option<Progress<'_>>) -> Shard {
+    let mut engine = Engine::new(limits);
+    let mut bytes = 0u64;
+    let mut next_report = 0u64;
+    reader.for_each(|f| {
+        engine.process(f);
+        if let Some(p) = progress {
+            bytes += f.data.len() as u64 + 16;
+            if bytes >= next_report {
+                p(bytes);
+                next_report = bytes + (8 << 20);
+            }
+        }
+    });
+    engine.finish()
+}
+
+struct Work {
+    batch: Arc<crate::capture::merge::Batch>,
+    idx: Vec<u32>,
+}
+
+fn run_sharded(
+    reader: &mut MergedReader,
+    limits: &Limits,
+    n: usize,
+    progress: Option<Progress<'_>>,
+) -> Vec<Shard> {
+    std::thread::scope(|s| {
+        let mut txs = Vec::with_capacity(n);
+        let mut handles = Vec::with_capacity(n);
+        for _ in 0..n {
+            let (tx, rx) = crossbeam_channel::bounded::<Work>(4);
+            txs.push(tx);
+            let lim = limits.clone();
+            handles.push(s.spawn(move || {
+                let mut engine = Engine::new(&lim);
+                for w in rx {
+                    for &i in &w.idx {
+                        engine.process(&w.batch.frame(i as usize));
+                    }
+                }
+                engine.finish()
+            }));
+        }
+        let mut bytes = 0u64;
+        while let Some(batch) = reader.next_batch(BATCH) {
+            let mut idx: Vec<Vec<u32>> = vec![Vec::with_capacity(batch.len() / n + 16); n];
+            for i in 0..batch.len() {
+                let f = batch.frame(i);
+                bytes += f.data.len() as u64 + 16;
+                idx[shard_of(&f, n)].push(i as u32);
+            }
+            let batch = Arc::new(batch);
+            for (k, v) in idx.into_iter().enumerate() {
+                if !v.is_empty() {
+                    // A worker that died (panicked) drops its receiver; the join below reports it.
+                    let _ = txs[k].send(Work {
+                        batch: batch.clone(),
+                        idx: v,
+                    });
+                }
+            }
+            if let Some(p) = progress {
+                p(bytes);
+            }
+        }
+        drop(txs);
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
+/// Merge worker results (order-independent: every collection is keyed and sorted).
+fn merge(shards: Vec<Shard>, limits: &Limits) -> Analysis {
+    let cap = limits.max_evidence_frames;
+    let mut store = Store::new(limits.max_observations, cap);
+    let mut hosts = Hosts::new(limits.max_hosts);
+    let mut convs = Conversations::new(limits.max_conversations, cap);
+    let mut counters = Counters::default();
+    for sh in shards {
+        store.merge(sh.store);
+        hosts.merge(sh.hosts, cap);
+        convs.merge(sh.convs);
+        counters.merge(&sh.counters);
+    }
+    Analysis {
+        inputs: Vec::new(),
+        input_errors: Vec::new(),
+        skipped: Vec::new(),
+        store,
+        hosts,
+        convs,
+        counters,
+        threads: 1,
+    }
+}

@@ -1,0 +1,308 @@
+//! Application-layer dissectors and their dispatch.
+//!
+//! ## Contract (DESIGN.md §3)
+//!
+//! A TCP dissector implements [`StreamDissector`]: the reassembler hands it in-order bytes of
+//! one direction and it answers with [`Parsed`]:
+//!
+//! * `Consumed(n)`: `n` bytes were whole PDUs (or skipped garbage); the caller drops them;
+//! * `NeedMore { consumed, needed }`: after dropping `consumed` bytes, the next PDU needs
+//!   `needed` bytes in all (the caller buffers, bounded by `Limits::max_pdu_bytes`, and calls
+//!   again once that many are there);
+//! * `Desync { consumed }`: after `consumed` bytes the stream is not this protocol at all; the
+//!   caller stops feeding the flow to this dissector.
+//!
+//! Buffering belongs to the caller. Missing bytes arrive as [`StreamDissector::gap`]; after a gap
+//! (and at the start of a flow picked up mid-stream) a dissector must not trust the bytes until
+//! it has found a plausible header again: TPKT, MBAP, ENIP and OPC UA headers all allow it.
+//! Garbage is skipped with an anomaly (`Cx::anomaly`), never a panic and never a stop.
+//!
+//! A UDP (or L2) dissector implements [`DatagramDissector`], one call per datagram.
+//!
+//! Dissectors report what they learn through [`Cx`]: identity claims, operations,
+//! authentications, facts and anomalies (see [`crate::inventory::observation`]).
+//!
+//! ## Detection
+//! Protocols are found by content, with the port as a hint: [`STREAM_PROTOCOLS`] lists every
+//! TCP dissector with its usual ports and a `probe` that looks at the first bytes of either
+//! direction. Specs whose ports match are probed first, then all the others, so Modbus on port
+//! 5020 or OPC UA on 48010 is found, and garbage on port 502 is not called Modbus.
+
+pub mod ports;
+pub mod text;
+
+use crate::config::Limits;
+use crate::evidence::Ev;
+use crate::inventory::observation::{
+    AnomalyKey, AuthEvent, AuthKey, ClaimKey, FactKey, Op, OpKey, ServiceKey, Store, Subject,
+    Transport,
+};
+use std::net::IpAddr;
+
+/// Direction of bytes within a flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dir {
+    /// Client (initiator) to server.
+    ToServer,
+    /// Server to client.
+    ToClient,
+}
+
+/// A dissector's answer for a chunk of stream bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parsed {
+    Consumed(usize),
+    NeedMore { consumed: usize, needed: usize },
+    Desync { consumed: usize },
+}
+
+/// Result of probing the first bytes of a direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Probe {
+    Match,
+    NoMatch,
+    /// Could be, show me more bytes.
+    NeedMore,
+}
+
+/// Which endpoint of the flow a fact or claim is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Party {
+    Server,
+    Client,
+}
+
+/// A TCP application-layer dissector (one instance per flow).
+pub trait StreamDissector: Send {
+    fn parse(&mut self, dir: Dir, data: &[u8], cx: &mut Cx<'_>) -> Parsed;
+    /// `len` bytes are missing in direction `dir`; resynchronise before trusting what follows.
+    fn gap(&mut self, dir: Dir, len: u32, cx: &mut Cx<'_>);
+    /// The flow ended (FIN/RST, idle expiry or end of capture).
+    fn close(&mut self, _cx: &mut Cx<'_>) {}
+}
+
+/// A datagram (UDP or L2) dissector (one instance per flow).
+pub trait DatagramDissector: Send {
+    fn datagram(&mut self, dir: Dir, data: &[u8], cx: &mut Cx<'_>);
+    fn close(&mut self, _cx: &mut Cx<'_>) {}
+}
+
+/// A TCP protocol the engine can detect.
+pub struct StreamSpec {
+    /// Protocol name as it appears in reports (`modbus`, `s7comm`, `opcua`, `http`, ...).
+    pub proto: &'static str,
+    /// Usual server ports (a hint: probed first when the server port matches).
+    pub ports: &'static [u16],
+    /// Look at the first bytes seen in `dir`. `port_match` says whether the server port is one
+    /// of `ports`; weak signatures (e.g. a `220 ` banner) may require it.
+    pub probe: fn(dir: Dir, data: &[u8], port_match: bool) -> Probe,
+    pub new: fn() -> Box<dyn StreamDissector>,
+}
+
+/// A UDP protocol the engine can detect.
+pub struct DatagramSpec {
+    pub proto: &'static str,
+    pub ports: &'static [u16],
+    pub probe: fn(dir: Dir, data: &[u8], port_match: bool) -> Probe,
+    pub new: fn() -> Box<dyn DatagramDissector>,
+}
+
+/// Every TCP dissector, in probe order (most specific signatures first).
+pub static STREAM_PROTOCOLS: &[StreamSpec] = &[];
+
+/// Every UDP dissector.
+pub static DATAGRAM_PROTOCOLS: &[DatagramSpec] = &[];
+
+/// An expected future connection (e.g. an FTP data channel announced by PASV/PORT).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expectation {
+    pub server: IpAddr,
+    pub port: u16,
+    pub transport: Transport,
+    pub proto: &'static str,
+}
+
+/// What a dissector can see of its flow, and where it reports observations.
+pub struct Cx<'a> {
+    pub client: IpAddr,
+    pub server: IpAddr,
+    pub client_port: u16,
+    pub server_port: u16,
+    pub transport: Transport,
+    /// The frame being processed (the one that completed the bytes being parsed).
+    pub ev: Ev,
+    pub limits: &'a Limits,
+    /// Protocol name of the flow; a dissector may refine it (`set_proto`).
+    pub proto: &'static str,
+    pub(crate) store: &'a mut Store,
+    pub(crate) expectations: &'a mut Vec<Expectation>,
+}
+
+impl<'a> Cx<'a> {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        client: (IpAddr, u16),
+        server: (IpAddr, u16),
+        transport: Transport,
+        proto: &'static str,
+        ev: Ev,
+        limits: &'a Limits,
+        store: &'a mut Store,
+        expectations: &'a mut Vec<Expectation>,
+    ) -> Cx<'a> {
+        Cx {
+            client: client.0,
+            server: server.0,
+            client_port: client.1,
+            server_port: server.1,
+            transport,
+            ev,
+            limits,
+            proto,
+            store,
+            expectations,
+        }
+    }
+
+    fn party_ip(&self, p: Party) -> IpAddr {
+        match p {
+            Party::Server => self.server,
+            Party::Client => self.client,
+        }
+    }
+
+    fn svc(&self) -> ServiceKey {
+        ServiceKey {
+            server: self.server,
+            port: self.server_port,
+            transport: self.transport,
+            proto: self.proto,
+        }
+    }
+
+    /// Refine the protocol of this flow (e.g. `iso_tsap` to `s7comm`).
+    pub fn set_proto(&mut self, proto: &'static str) {
+        self.proto = proto;
+    }
+
+    /// An identity claim about `party`: `field` is a normalised field (`vendor`, `product`,
+    /// `model`, `firmware`, `hardware_version`, `serial`, `order_number`, `name`, `hostname`,
+    /// `application_uri`, `product_uri`, `device_type`) or a protocol field such as
+    /// `s7comm.plant_id`; `source` names the message (`s7comm.szl_0x0011`).
+    pub fn claim(
+        &mut self,
+        party: Party,
+        field: &'static str,
+        value: &str,
+        source: &'static str,
+        confidence: u8,
+    ) {
+        let value = text::clean(value);
+        if value.is_empty() {
+            return;
+        }
+        let k = ClaimKey {
+            subject: Subject::Ip(self.party_ip(party)),
+            field,
+            value,
+            source,
+        };
+        let (proto, port, ev) = (self.proto, self.server_port, self.ev);
+        self.store.claim(k, confidence, proto, port, ev);
+    }
+
+    /// A claim about any subject: a MAC (discovery protocols: LLDP chassis, PROFINET DCP) or an
+    /// IP that is not an endpoint of this flow (a management address announced in LLDP).
+    pub fn claim_for(
+        &mut self,
+        subject: Subject,
+        field: &'static str,
+        value: &str,
+        source: &'static str,
+        confidence: u8,
+    ) {
+        let value = text::clean(value);
+        if value.is_empty() {
+            return;
+        }
+        let k = ClaimKey {
+            subject,
+            field,
+            value,
+            source,
+        };
+        let (proto, port, ev) = (self.proto, self.server_port, self.ev);
+        self.store.claim(k, confidence, proto, port, ev);
+    }
+
+    /// A fact about any subject (see [`Cx::claim_for`]).
+    pub fn fact_for(&mut self, subject: Subject, key: &'static str, value: impl Into<String>) {
+        let k = FactKey {
+            subject,
+            port: self.server_port,
+            transport: self.transport,
+            proto: self.proto,
+            key,
+            value: value.into(),
+        };
+        let ev = self.ev;
+        self.store.fact(k, ev);
+    }
+
+    /// The client performed `op` on the server; `detail` names the function (a static name, so
+    /// that recording an operation per PDU allocates nothing).
+    #[inline]
+    pub fn op(&mut self, op: Op, detail: Option<&'static str>) {
+        let k = OpKey {
+            svc: self.svc(),
+            client: self.client,
+            op,
+        };
+        let ev = self.ev;
+        self.store.op(k, detail, ev);
+    }
+
+    /// An authentication exchange (or an offered mechanism) on the server.
+    pub fn auth(&mut self, e: AuthEvent) {
+        let k = AuthKey {
+            svc: self.svc(),
+            client: self.client,
+            mechanism: e.mechanism,
+        };
+        let ev = self.ev;
+        self.store.auth(k, e, ev);
+    }
+
+    /// A protocol fact about `party` (documented per dissector: e.g. `opcua.endpoint`).
+    pub fn fact(&mut self, party: Party, key: &'static str, value: impl Into<String>) {
+        let k = FactKey {
+            subject: Subject::Ip(self.party_ip(party)),
+            port: self.server_port,
+            transport: self.transport,
+            proto: self.proto,
+            key,
+            value: value.into(),
+        };
+        let ev = self.ev;
+        self.store.fact(k, ev);
+    }
+
+    /// A spec violation or garbage, counted.
+    pub fn anomaly(&mut self, kind: &'static str) {
+        let k = AnomalyKey {
+            proto: self.proto,
+            kind,
+            server: Some(self.server),
+            port: self.server_port,
+        };
+        let ev = self.ev;
+        self.store.anomaly(k, ev);
+    }
+
+    /// Announce a connection that will follow (FTP data channels).
+    pub fn expect(&mut self, e: Expectation) {
+        if self.expectations.len() < 64 {
+            self.expectations.push(e);
+        }
+    }
+}

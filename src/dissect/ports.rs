@@ -1,0 +1,65 @@
+//! What a port usually carries (IANA and ICS vendor assignments). Only ever a guess: reports
+//! show it as `port_guess`, never as the recognised protocol, and no role is decided by it.
+
+use crate::inventory::observation::Transport;
+
+/// The service usually found on `port`.
+pub fn guess(transport: Transport, port: u16) -> Option<&'static str> {
+    let tcp = transport == Transport::Tcp;
+    let udp = transport == Transport::Udp;
+    Some(match port {
+        20 if tcp => "ftp-data",
+        21 if tcp => "ftp",
+        22 if tcp => "ssh",
+        23 if tcp => "telnet",
+        25 if tcp => "smtp",
+        53 => "dns",
+        67 | 68 if udp => "dhcp",
+        69 if udp => "tftp",
+        80 | 8080 | 8000 if tcp => "http",
+        102 if tcp => "iso_tsap",
+        110 if tcp => "pop3",
+        123 if udp => "ntp",
+        135 if tcp => "msrpc",
+        137 if udp => "netbios-ns",
+        138 if udp => "netbios-dgm",
+        139 if tcp => "netbios-ssn",
+        143 if tcp => "imap",
+        161 if udp => "snmp",
+        162 if udp => "snmptrap",
+        389 => "ldap",
+        443 | 8443 if tcp => "https",
+        445 if tcp => "smb",
+        502 => "modbus",
+        514 if udp => "syslog",
+        623 if udp => "ipmi",
+        1089..=1091 => "ff-hse",
+        1433 if tcp => "mssql",
+        1883 if tcp => "mqtt",
+        1911 | 4911 if tcp => "fox",
+        2222 if udp => "cip_io",
+        2404 if tcp => "iec104",
+        3306 if tcp => "mysql",
+        3389 if tcp => "rdp",
+        4840 if tcp => "opcua",
+        5007 if tcp => "melsec",
+        5353 if udp => "mdns",
+        5432 if tcp => "postgresql",
+        5500 | 5800 if tcp => "vnc-http",
+        5900..=5910 if tcp => "vnc",
+        5938 => "teamviewer",
+        6000..=6010 if tcp => "x11",
+        6379 if tcp => "redis",
+        7070 | 6568 if tcp => "anydesk",
+        8883 if tcp => "mqtts",
+        9600 => "omron-fins",
+        18245 | 18246 => "ge-srtp",
+        20000 => "dnp3",
+        20547 => "proconos",
+        34962..=34964 => "profinet",
+        44818 => "enip",
+        47808 if udp => "bacnet",
+        48898 if tcp => "ads",
+        _ => return None,
+    })
+}
