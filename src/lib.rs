@@ -1,0 +1,113 @@
+//! # otscope — passive OT network segmentation and exposure scanner
+//!
+//! otscope reads packet captures (pcap, pcapng, gzip-compressed or not) or a live SPAN port and
+//! answers four questions: what is on the OT network (assets with vendor, model, firmware,
+//! role and the frames that prove it), whether the segmentation is real (zones and conduits
+//! judged against the operator's policy), what is exposed (management and industrial
+//! interfaces reachable from the internet, logins without a second factor), and it writes the
+//! report for people and for tools. It never sends a packet.
+//!
+//! ## The pipeline
+//!
+//! ```text
+//! capture ──Frame──▶ decode ──Packet──▶ flow table ──(flow, side)──▶ reassembly
+//!   ──StreamEvent (Data | Gap)──▶ dissect::<proto> ──observations──▶ inventory
+//!   ──▶ assets ──▶ zones (asset→zone, flow→conduit) ──▶ findings ──▶ report ──▶ renderer
+//! ```
+//!
+//! * [`capture`] reads files in large blocks and merges several inputs in timestamp order;
+//! * [`decode`] checks and decodes L2–L4 headers in place (no copies), reassembles IP fragments;
+//! * [`engine`] runs one worker: SPAN duplicate removal, the bounded [`flow`] table, TCP
+//!   [`flow::reassembly`], dissector detection and dispatch;
+//! * [`dissect`] holds the protocol dissectors (`nom` parsers with per-flow state) which report
+//!   identity claims, operations, authentications, facts and anomalies
+//!   ([`inventory::observation`]);
+//! * [`analysis`] drives one or several workers and merges their results;
+//! * [`inventory`] fuses observations into assets; [`report`] renders.
+//!
+//! Offline analysis is a plain loop (or sharded workers with a deterministic merge), so the same
+//! input gives the same report byte for byte. Every table that grows with the input is bounded
+//! by [`config::Limits`]; hitting a bound is counted in `capture_quality.bounds_hit`.
+
+#![forbid(unsafe_code)]
+
+pub mod analysis;
+pub mod capture;
+pub mod config;
+pub mod decode;
+pub mod dissect;
+pub mod engine;
+pub mod evidence;
+pub mod flow;
+pub mod inventory;
+pub mod report;
+pub mod time;
+
+use config::{Config, Format};
+use std::io::Write;
+
+/// Exit codes (documented in the README).
+pub mod exit {
+    /// Done (no finding at or above `--fail-on`).
+    pub const OK: u8 = 0;
+    /// Findings at or above the `--fail-on` threshold.
+    pub const FINDINGS: u8 = 1;
+    /// Usage or input error.
+    pub const ERROR: u8 = 2;
+}
+
+/// Run `analyze` with a configuration; returns the process exit code.
+pub fn run(cfg: &Config) -> u8 {
+    let analysis = analysis::analyze(&cfg.inputs, &cfg.limits, cfg.threads, None);
+    for e in &analysis.input_errors {
+        eprintln!("otscope: {e}");
+    }
+    for (dir, n) in &analysis.skipped {
+        eprintln!("otscope: {dir}: skipped {n} file(s) that are not captures");
+    }
+    for i in &analysis.inputs {
+        if let Some(s) = &i.stopped {
+            eprintln!(
+                "otscope: {}: stopped after frame {} (byte {}): {}",
+                i.path, s.after_frame, s.offset, s.reason
+            );
+        }
+    }
+    if analysis.inputs.is_empty() {
+        if analysis.input_errors.is_empty() {
+            eprintln!("otscope: no capture files given");
+        }
+        return exit::ERROR;
+    }
+    let sigs = match &cfg.signatures {
+        Some(dir) => match inventory::signatures::Signatures::with_dir(dir) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("otscope: signatures: {e}");
+                return exit::ERROR;
+            }
+        },
+        None => inventory::signatures::Signatures::builtin(),
+    };
+    let assets = inventory::build(&analysis, &sigs);
+    let report = report::Report::new(&analysis, assets);
+    let text = match cfg.format {
+        Format::Table => report::table::render(&report),
+        _ => report::json::render(&report),
+    };
+    let written = match &cfg.output {
+        Some(p) => std::fs::write(p, text.as_bytes()).map_err(|e| format!("{}: {e}", p.display())),
+        None => std::io::stdout()
+            .lock()
+            .write_all(text.as_bytes())
+            .map_err(|e| format!("stdout: {e}")),
+    };
+    if let Err(e) = written {
+        eprintln!("otscope: cannot write the report: {e}");
+        return exit::ERROR;
+    }
+    if !analysis.input_errors.is_empty() {
+        return exit::ERROR;
+    }
+    exit::OK
+}

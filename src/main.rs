@@ -1,0 +1,27 @@
+//! `otscope` binary: parse the command line, run, exit with the documented code.
+
+#![forbid(unsafe_code)]
+
+mod cli;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                otscope::exit::ERROR
+            } else {
+                otscope::exit::OK
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let code = match cli.cmd {
+        cli::Cmd::Analyze(args) => otscope::run(&args.into_config()),
+    };
+    ExitCode::from(code)
+}

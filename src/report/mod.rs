@@ -1,0 +1,328 @@
+//! The report: one serialisable structure (`schema_version` 1, documented by
+//! `schema/report.schema.json`) and one renderer per output format.
+//!
+//! The body is deterministic: the same inputs give byte-identical JSON (sorted collections, no
+//! wall-clock time).
+
+pub mod json;
+pub mod table;
+
+use crate::capture::{InputError, InputSummary};
+use crate::evidence::Ev;
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+impl Default for Tool {
+    fn default() -> Self {
+        Tool {
+            name: "otscope".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
+    }
+}
+
+/// A frame cited as evidence: input index (into `inputs`), frame number in that file, time.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Frame {
+    pub input: u16,
+    pub frame: u64,
+    pub ts: String,
+}
+
+impl From<Ev> for Frame {
+    fn from(e: Ev) -> Frame {
+        Frame {
+            input: e.input,
+            frame: e.frame,
+            ts: String::new(),
+        }
+        .with_ts(e.ts)
+    }
+}
+
+impl Frame {
+    fn with_ts(mut self, t: Timestamp) -> Frame {
+        self.ts = t.to_string();
+        self
+    }
+}
+
+/// How complete and clean the capture was, and which bounds were hit.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CaptureQuality {
+    pub frames: u64,
+    pub bytes: u64,
+    /// Frames whose captured length is shorter than the packet on the wire.
+    pub frames_truncated_by_snaplen: u64,
+    /// Second copies of one packet (SPAN ingress + egress) that were not counted again.
+    pub duplicate_frames: u64,
+    /// Frames whose headers could not be decoded, by kind.
+    pub decode_errors: BTreeMap<String, u64>,
+    pub link_layer: BTreeMap<String, u64>,
+    pub network: BTreeMap<String, u64>,
+    pub ip_fragments: BTreeMap<String, u64>,
+    pub tcp: BTreeMap<String, u64>,
+    pub flows: BTreeMap<String, u64>,
+    /// Protocol anomalies (malformed PDUs, garbage on an industrial port), by `proto.kind`.
+    pub anomalies: BTreeMap<String, u64>,
+    /// Resource bounds hit (data was shed, and counted), by the name of the limit.
+    pub bounds_hit: BTreeMap<String, u64>,
+    /// Inputs that stopped before their end (cut short or corrupt).
+    pub inputs_stopped: u64,
+    /// Kernel/interface drops reported by the capture (pcapng statistics or live pcap stats).
+    pub capture_drops: u64,
+}
+
+/// One service an asset answered on.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Service {
+    pub transport: String,
+    pub port: u16,
+    /// Recognised protocol (from content), or null when none was recognised.
+    pub protocol: Option<String>,
+    /// What the port usually carries, when the content was not recognised.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub port_guess: Option<String>,
+    pub clients: Vec<String>,
+    pub flows: u64,
+    pub first_ts: String,
+    pub last_ts: String,
+    pub evidence: Vec<Frame>,
+}
+
+/// A role with the confidence the evidence supports and the facts used.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Role {
+    pub role: String,
+    pub confidence: f64,
+    pub evidence: Vec<String>,
+}
+
+/// Where an identity value came from.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Provenance {
+    pub field: String,
+    pub value: String,
+    pub source: String,
+    pub confidence: u8,
+    pub frames: Vec<Frame>,
+}
+
+/// Normalised identity; every value also appears in `provenance` with its source.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Identity {
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub vendor: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub product: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub model: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub firmware: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub hardware_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub serial: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub order_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub hostname: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub device_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub application_uri: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub product_uri: Option<String>,
+    /// Protocol-specific fields (e.g. `s7comm.plant_id`), best value per field.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub attributes: BTreeMap<String, String>,
+    /// Fields where sources disagree (e.g. OUI says Moxa, CIP says Rockwell: a gateway).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub conflicts: Vec<String>,
+    pub provenance: Vec<Provenance>,
+}
+
+/// One asset: a device, keyed by IP address.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Asset {
+    pub ip: String,
+    /// The device's own MAC address(es), learned on its local segment.
+    pub macs: Vec<String>,
+    pub mac_vendor: Option<String>,
+    /// MACs this IP was only seen behind (routers/gateways); not the device's own.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub gateway_macs: Vec<String>,
+    pub vlans: Vec<u16>,
+    pub zone: Option<String>,
+    pub level: Option<f64>,
+    pub roles: Vec<Role>,
+    pub identity: Identity,
+    pub services: Vec<Service>,
+    /// Protocols this asset used as a client.
+    pub protocols: Vec<String>,
+    pub packets_sent: u64,
+    pub packets_received: u64,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    pub first_ts: String,
+    pub last_ts: String,
+    /// Notes for the operator (dual-homed, ARP conflict, ...).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub notes: Vec<String>,
+}
+
+/// Counts for the summary line.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Summary {
+    pub first_ts: Option<String>,
+    pub last_ts: Option<String>,
+    pub duration_s: f64,
+    pub packets: u64,
+    pub bytes: u64,
+    pub assets: u64,
+    pub assets_by_role: BTreeMap<String, u64>,
+    pub zones: u64,
+    pub conduits: u64,
+    pub violations: u64,
+    pub findings_by_severity: BTreeMap<String, u64>,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub inputs: Vec<InputSummary>,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub input_errors: Vec<InputError>,
+    pub capture_quality: CaptureQuality,
+    pub summary: Summary,
+    pub assets: Vec<Asset>,
+}
+
+fn put(m: &mut BTreeMap<String, u64>, k: &str, v: u64) {
+    if v > 0 {
+        m.insert(k.to_string(), v);
+    }
+}
+
+/// `capture_quality` from the engine's counters and the inputs.
+pub fn capture_quality(a: &crate::analysis::Analysis) -> CaptureQuality {
+    use crate::decode::DecodeError;
+    let c = &a.counters;
+    let mut q = CaptureQuality {
+        frames: c.frames,
+        bytes: c.bytes,
+        frames_truncated_by_snaplen: c.truncated_frames,
+        duplicate_frames: c.duplicates,
+        ..Default::default()
+    };
+    for e in DecodeError::ALL {
+        put(&mut q.decode_errors, e.name(), c.decode_errors[e as usize]);
+    }
+    put(&mut q.link_layer, "arp", c.arp);
+    put(&mut q.link_layer, "lldp", c.lldp);
+    put(&mut q.link_layer, "cdp", c.cdp);
+    put(&mut q.link_layer, "profinet", c.profinet);
+    put(&mut q.link_layer, "other", c.other_l2);
+    put(&mut q.network, "ipv4", c.ipv4);
+    put(&mut q.network, "ipv6", c.ipv6);
+    put(&mut q.network, "tcp", c.tcp);
+    put(&mut q.network, "udp", c.udp);
+    put(&mut q.network, "icmp", c.icmp);
+    put(&mut q.network, "other_ip", c.other_ip);
+    let f = &c.frag;
+    put(&mut q.ip_fragments, "fragments", f.fragments);
+    put(&mut q.ip_fragments, "reassembled", f.reassembled);
+    put(&mut q.ip_fragments, "timed_out", f.timed_out);
+    put(
+        &mut q.ip_fragments,
+        "overlap_conflicts",
+        f.overlap_conflicts,
+    );
+    put(&mut q.ip_fragments, "oversized", f.oversized);
+    let s = &c.stream;
+    put(&mut q.tcp, "gaps", s.gaps);
+    put(&mut q.tcp, "missing_bytes", s.gap_bytes);
+    put(&mut q.tcp, "retransmitted_bytes", s.retransmitted_bytes);
+    put(&mut q.tcp, "overlap_conflicts", s.overlap_conflicts);
+    put(&mut q.tcp, "out_of_order_segments", s.ooo_segments);
+    put(&mut q.flows, "flows", c.flows);
+    put(&mut q.flows, "one_sided_tcp", c.one_sided_tcp_flows);
+    put(&mut q.flows, "midstream_tcp", c.midstream_tcp_flows);
+    put(
+        &mut q.flows,
+        "unidentified_with_payload",
+        c.unidentified_flows,
+    );
+    put(&mut q.flows, "dissector_desync", c.dissector_desync);
+    put(&mut q.flows, "expired_idle", c.flow_table.expired);
+    put(
+        &mut q.bounds_hit,
+        "max_flows",
+        c.flow_table.evicted_at_limit,
+    );
+    put(&mut q.bounds_hit, "max_ooo_bytes_per_dir", s.ooo_bound_hits);
+    put(&mut q.bounds_hit, "max_pdu_bytes", c.pdu_too_large);
+    put(&mut q.bounds_hit, "max_frag_datagrams", f.evicted_at_limit);
+    put(&mut q.bounds_hit, "max_observations", a.store.dropped);
+    put(&mut q.bounds_hit, "max_hosts", a.hosts.dropped);
+    put(
+        &mut q.bounds_hit,
+        "max_conversations",
+        a.convs.dropped_flows,
+    );
+    for (k, e) in crate::inventory::observation::sorted(&a.store.anomalies) {
+        *q.anomalies
+            .entry(format!("{}.{}", k.proto, k.kind))
+            .or_insert(0) += e.count;
+    }
+    q.inputs_stopped = a.inputs.iter().filter(|i| i.stopped.is_some()).count() as u64;
+    q.capture_drops = a.inputs.iter().filter_map(|i| i.interface_drops).sum();
+    q
+}
+
+impl Report {
+    /// Assemble the report of an analysis.
+    pub fn new(a: &crate::analysis::Analysis, assets: Vec<Asset>) -> Report {
+        let q = capture_quality(a);
+        let first = a.inputs.iter().filter_map(|i| i.first_ts).min();
+        let last = a.inputs.iter().filter_map(|i| i.last_ts).max();
+        let mut summary = Summary {
+            first_ts: first.map(|t| t.to_string()),
+            last_ts: last.map(|t| t.to_string()),
+            duration_s: match (first, last) {
+                (Some(f), Some(l)) => (l.saturating_sub(f) as f64 / 1e9 * 1e6).round() / 1e6,
+                _ => 0.0,
+            },
+            packets: a.inputs.iter().map(|i| i.packets).sum(),
+            bytes: a.inputs.iter().map(|i| i.bytes).sum(),
+            assets: assets.len() as u64,
+            ..Default::default()
+        };
+        for asset in &assets {
+            let role = asset.roles.first().map_or("unknown", |r| r.role.as_str());
+            *summary.assets_by_role.entry(role.to_string()).or_insert(0) += 1;
+        }
+        Report {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool::default(),
+            inputs: a.inputs.clone(),
+            input_errors: a.input_errors.clone(),
+            capture_quality: q,
+            summary,
+            assets,
+        }
+    }
+}
