@@ -33,6 +33,12 @@ pub struct AnalyzeArgs {
     /// Capture files or directories (merged into one report in timestamp order).
     #[arg(required = true, value_name = "CAPTURE|DIR")]
     pub inputs: Vec<PathBuf>,
+    /// Zones and conduits policy (zones.toml). Without it, zones are inferred.
+    #[arg(long, value_name = "FILE")]
+    pub zones: Option<PathBuf>,
+    /// Extra signature directory on top of the built-in signatures.
+    #[arg(long, value_name = "DIR")]
+    pub signatures: Option<PathBuf>,
     /// Output format (default: table on a terminal, json otherwise).
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
@@ -64,6 +70,8 @@ impl AnalyzeArgs {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
         Config {
             inputs: self.inputs,
+            zones: self.zones,
+            signatures: self.signatures,
             format,
             output: self.output,
             threads,

@@ -2,7 +2,7 @@
 //! `tshark` filter that shows them.
 
 use crate::time::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One frame: input (index into the report's `inputs`), 1-based frame number, timestamp.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
@@ -63,6 +63,32 @@ impl Evidence {
 
     pub fn first(&self) -> Option<Ev> {
         self.frames.first().copied()
+    }
+}
+
+/// A frame cited as evidence: input index (into `inputs`), frame number in that file, time.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Frame {
+    pub input: u16,
+    pub frame: u64,
+    pub ts: String,
+}
+
+impl From<Ev> for Frame {
+    fn from(e: Ev) -> Frame {
+        Frame {
+            input: e.input,
+            frame: e.frame,
+            ts: String::new(),
+        }
+        .with_ts(e.ts)
+    }
+}
+
+impl Frame {
+    fn with_ts(mut self, t: Timestamp) -> Frame {
+        self.ts = t.to_string();
+        self
     }
 }
 

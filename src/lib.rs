@@ -42,6 +42,7 @@ pub mod flow;
 pub mod inventory;
 pub mod report;
 pub mod time;
+pub mod zones;
 
 use config::{Config, Format};
 use std::io::Write;
@@ -56,8 +57,42 @@ pub mod exit {
     pub const ERROR: u8 = 2;
 }
 
+/// Inventory, zones and conduits (and findings) of an analysis, as a report. Zones come from
+/// the operator's file, or are inferred when there is none.
+pub fn build_report(
+    analysis: &analysis::Analysis,
+    sigs: &inventory::signatures::Signatures,
+    zones_cfg: Option<zones::config::ZonesConfig>,
+) -> report::Report {
+    let mut assets = inventory::build(analysis, sigs);
+    let cfg = zones_cfg.unwrap_or_else(|| zones::infer::infer(&assets).0);
+    let map = zones::ZoneMap::new(cfg);
+    let seg = zones::segment(&map, &mut assets, &analysis.convs, 8);
+    report::Report::new(analysis, assets, seg)
+}
+
 /// Run `analyze` with a configuration; returns the process exit code.
 pub fn run(cfg: &Config) -> u8 {
+    let sigs = match &cfg.signatures {
+        Some(dir) => match inventory::signatures::Signatures::with_dir(dir) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("otscope: signatures: {e}");
+                return exit::ERROR;
+            }
+        },
+        None => inventory::signatures::Signatures::builtin(),
+    };
+    let zones_cfg = match &cfg.zones {
+        Some(p) => match zones::config::ZonesConfig::load(p) {
+            Ok(z) => Some(z),
+            Err(e) => {
+                eprintln!("otscope: zones: {e}");
+                return exit::ERROR;
+            }
+        },
+        None => None,
+    };
     let analysis = analysis::analyze(&cfg.inputs, &cfg.limits, cfg.threads, None);
     for e in &analysis.input_errors {
         eprintln!("otscope: {e}");
@@ -79,18 +114,7 @@ pub fn run(cfg: &Config) -> u8 {
         }
         return exit::ERROR;
     }
-    let sigs = match &cfg.signatures {
-        Some(dir) => match inventory::signatures::Signatures::with_dir(dir) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("otscope: signatures: {e}");
-                return exit::ERROR;
-            }
-        },
-        None => inventory::signatures::Signatures::builtin(),
-    };
-    let assets = inventory::build(&analysis, &sigs);
-    let report = report::Report::new(&analysis, assets);
+    let report = build_report(&analysis, &sigs, zones_cfg);
     let text = match cfg.format {
         Format::Table => report::table::render(&report),
         _ => report::json::render(&report),

@@ -28,6 +28,8 @@ pub struct MacSeen {
     /// TTLs of frames sent from this MAC (min, max); 0 when none.
     pub ttl_min: u8,
     pub ttl_max: u8,
+    /// VLANs of the frames that carried this binding (the IP's segment when the MAC is its own).
+    pub vlans: BTreeSet<u16>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -126,6 +128,11 @@ impl Hosts {
         if h.macs.len() < MAX_MACS_PER_IP || h.macs.contains_key(&m) {
             let s = h.macs.entry(m).or_default();
             s.first = min_ev(s.first, Some(ev));
+            if let Some(v) = vlan {
+                if s.vlans.len() < MAX_VLANS_PER_IP {
+                    s.vlans.insert(v);
+                }
+            }
             if as_src {
                 s.as_src += 1;
                 s.ttl_min = if s.ttl_min == 0 {
@@ -223,6 +230,11 @@ impl Hosts {
                             (a, b) => a.min(b),
                         };
                         t.ttl_max = t.ttl_max.max(s.ttl_max);
+                        for v in s.vlans {
+                            if t.vlans.len() < MAX_VLANS_PER_IP {
+                                t.vlans.insert(v);
+                            }
+                        }
                     }
                     for v in o.vlans {
                         if h.vlans.len() < MAX_VLANS_PER_IP {

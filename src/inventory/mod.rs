@@ -1,22 +1,34 @@
-//! Asset inventory: one asset per device, from host bookkeeping, conversations and the
-//! dissectors' observations.
+//! Asset inventory: one asset per device (keyed by IP address), fusing every identity clue —
+//! ICS identity responses, discovery protocols, banners, the MAC vendor — with a role, a
+//! confidence and the frames that prove each claim.
+//!
+//! MAC addresses are bound to an IP only when the binding is local: ARP says so, or the MAC
+//! is not a gateway's. A router or firewall interface (it fronts many IPs, or an IP that also
+//! has a MAC of its own, or both private and public IPs) never lends its vendor to the hosts
+//! behind it; those hosts list it under `gateway_macs`.
 
+pub mod fusion;
 pub mod hosts;
+pub mod model;
 pub mod observation;
+pub mod roles;
 pub mod signatures;
 
 use crate::analysis::Analysis;
 use crate::decode::Mac;
 use crate::engine::is_group;
+use crate::evidence::{Evidence, Frame};
 use crate::flow::conv::{Conv, ConvKey};
+use crate::inventory::observation::{Subject, Transport, sorted};
+use crate::time::Timestamp;
+use model::{Asset, Provenance, Service};
+use roles::Behavior;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
 
 /// Conversations of each service (transport, port, protocol) of each server.
 type ServiceConvs<'a> =
     BTreeMap<IpAddr, BTreeMap<(Transport, u16, &'static str), Vec<(&'a ConvKey, &'a Conv)>>>;
-use crate::inventory::observation::{Subject, Transport, sorted};
-use crate::report::{Asset, Frame, Identity, Provenance, Service};
-use std::collections::{BTreeMap, BTreeSet};
-use std::net::IpAddr;
 
 /// A MAC that fronts at least this many IPs is a router/gateway interface, not a device's own.
 pub const GATEWAY_MIN_IPS: usize = 3;
@@ -111,44 +123,82 @@ pub fn own_macs(a: &Analysis, ip: IpAddr, gateways: &BTreeSet<Mac>) -> (Vec<Mac>
     (own, behind)
 }
 
-fn frames(e: &crate::evidence::Evidence) -> Vec<Frame> {
+fn frames(e: &Evidence) -> Vec<Frame> {
     e.frames.iter().map(|&f| f.into()).collect()
 }
 
 /// Build the asset list.
 pub fn build(a: &Analysis, sigs: &signatures::Signatures) -> Vec<Asset> {
     let gateways = gateway_macs(a);
-    // Services: answered conversations, by server.
+    let cap = 8;
+    // Services (answered conversations) by server; behaviour per address.
     let mut services: ServiceConvs = BTreeMap::new();
-    let mut used: BTreeMap<IpAddr, BTreeSet<&'static str>> = BTreeMap::new();
+    let mut beh: BTreeMap<IpAddr, Behavior> = BTreeMap::new();
     for (k, c) in &a.convs.map {
-        if c.answered > 0
-            && is_device_ip(k.server)
-            && matches!(k.transport, Transport::Tcp | Transport::Udp)
-        {
-            services
-                .entry(k.server)
-                .or_default()
-                .entry((k.transport, k.port, k.proto))
-                .or_default()
-                .push((k, c));
+        if !is_device_ip(k.server) || !matches!(k.transport, Transport::Tcp | Transport::Udp) {
+            continue;
         }
-        if !k.proto.is_empty() && c.answered > 0 {
-            used.entry(k.client).or_default().insert(k.proto);
+        // A refused or unanswered attempt is not a service, and proves no client role.
+        if c.answered == 0 {
+            continue;
+        }
+        services
+            .entry(k.server)
+            .or_default()
+            .entry((k.transport, k.port, k.proto))
+            .or_default()
+            .push((k, c));
+        let s = beh.entry(k.server).or_default();
+        if k.proto.is_empty() {
+            if let Some(g) = crate::dissect::ports::guess(k.transport, k.port) {
+                s.served_guess.insert(g.to_string());
+            }
+        } else {
+            s.served
+                .entry(k.proto.to_string())
+                .or_default()
+                .insert(k.client);
+            if !is_private(k.client) {
+                s.remote_clients_public = true;
+            }
+            beh.entry(k.client)
+                .or_default()
+                .used
+                .entry(k.proto.to_string())
+                .or_default()
+                .insert(k.server);
         }
     }
-    // Claims by IP.
-    let mut claims: BTreeMap<IpAddr, Vec<Provenance>> = BTreeMap::new();
-    for (k, v) in sorted(&a.store.claims) {
+    for (k, v) in sorted(&a.store.ops) {
+        *beh.entry(k.client)
+            .or_default()
+            .ops
+            .entry((k.svc.proto.to_string(), k.op))
+            .or_default() += v.evidence.count;
+    }
+    for (k, _) in sorted(&a.store.facts) {
         if let Subject::Ip(ip) = k.subject {
-            claims.entry(ip).or_default().push(Provenance {
-                field: k.field.to_string(),
-                value: k.value.clone(),
-                source: k.source.to_string(),
-                confidence: v.confidence,
-                frames: frames(&v.evidence),
-            });
+            let f = beh
+                .entry(ip)
+                .or_default()
+                .facts
+                .entry(k.key.to_string())
+                .or_default();
+            if f.len() < 16 {
+                f.insert(k.value.clone());
+            }
         }
+    }
+    // Claims by subject.
+    let mut claims: BTreeMap<Subject, Vec<Provenance>> = BTreeMap::new();
+    for (k, v) in sorted(&a.store.claims) {
+        claims.entry(k.subject).or_default().push(Provenance {
+            field: k.field.to_string(),
+            value: k.value.clone(),
+            source: k.source.to_string(),
+            confidence: v.confidence,
+            frames: frames(&v.evidence),
+        });
     }
     let mut out = Vec::new();
     for (ip, h) in &a.hosts.ips {
@@ -160,16 +210,15 @@ pub fn build(a: &Analysis, sigs: &signatures::Signatures) -> Vec<Asset> {
         for ((transport, port, proto), convs) in services.get(ip).into_iter().flatten() {
             let mut clients = BTreeSet::new();
             let mut flows = 0;
-            let mut first = None;
-            let mut last = None;
-            let mut ev = crate::evidence::Evidence::default();
+            let mut first: Option<Timestamp> = None;
+            let mut last: Option<Timestamp> = None;
+            let mut ev = Evidence::default();
             for (k, c) in convs {
-                clients.insert(k.client.to_string());
+                clients.insert(k.client);
                 flows += c.flows;
-                first =
-                    Some(first.map_or(c.first_ts, |t: crate::time::Timestamp| t.min(c.first_ts)));
-                last = Some(last.map_or(c.last_ts, |t: crate::time::Timestamp| t.max(c.last_ts)));
-                ev.merge(&c.answered_evidence, 8);
+                first = Some(first.map_or(c.first_ts, |t| t.min(c.first_ts)));
+                last = Some(last.map_or(c.last_ts, |t| t.max(c.last_ts)));
+                ev.merge(&c.answered_evidence, cap);
             }
             svcs.push(Service {
                 transport: transport.name().to_string(),
@@ -180,22 +229,50 @@ pub fn build(a: &Analysis, sigs: &signatures::Signatures) -> Vec<Asset> {
                 } else {
                     None
                 },
-                clients: clients.into_iter().collect(),
+                clients: clients.iter().map(|c| c.to_string()).collect(),
                 flows,
                 first_ts: first.unwrap_or_default().to_string(),
                 last_ts: last.unwrap_or_default().to_string(),
                 evidence: frames(&ev),
             });
         }
-        let provenance = claims.remove(ip).unwrap_or_default();
-        // Vendor of the most used own MAC.
+        let mut provenance = claims.remove(&Subject::Ip(*ip)).unwrap_or_default();
+        for m in &own {
+            if let Some(c) = claims.get(&Subject::Mac(*m)) {
+                provenance.extend(c.iter().cloned());
+            }
+        }
+        // The vendor of the MAC most used as the device's own.
         let main_mac = own
             .iter()
             .max_by_key(|m| h.macs.get(m).map_or(0, |s| s.as_src + s.as_dst))
             .copied();
-        let mac_vendor = main_mac
-            .and_then(|m| sigs.oui.lookup(m))
-            .map(|(v, _)| v.to_string());
+        let oui = main_mac.and_then(|m| sigs.oui.lookup(m));
+        let mac_vendor = oui.map(|(v, _)| v.to_string());
+        if let (Some(m), Some((v, _))) = (main_mac, oui) {
+            let first = h.macs.get(&m).and_then(|s| s.first);
+            provenance.push(Provenance {
+                field: "vendor".into(),
+                value: fusion::normalize_vendor(v),
+                source: "oui".into(),
+                confidence: 30,
+                frames: first.into_iter().map(Frame::from).collect(),
+            });
+        }
+        let identity = fusion::fuse(provenance);
+        let b = beh.remove(ip).unwrap_or_default();
+        let b = Behavior {
+            oui_vendor: mac_vendor.clone(),
+            oui_ics: oui.is_some_and(|(_, ics)| ics),
+            ..b
+        };
+        let roles = roles::roles(&b, &identity);
+        let mut vlans: BTreeSet<u16> = BTreeSet::new();
+        for m in &own {
+            if let Some(s) = h.macs.get(m) {
+                vlans.extend(s.vlans.iter().copied());
+            }
+        }
         let mut notes = Vec::new();
         for m in &own {
             if let Some(mi) = a.hosts.macs.get(m) {
@@ -204,30 +281,38 @@ pub fn build(a: &Analysis, sigs: &signatures::Signatures) -> Vec<Asset> {
                 }
             }
         }
+        if own.len() > 1 {
+            notes.push(format!(
+                "{} own MACs (NIC change, teaming or address reuse)",
+                own.len()
+            ));
+        }
         if let Some(e) = a.hosts.arp_conflicts.get(ip) {
             notes.push(format!(
                 "ARP conflict: several MACs claimed this address (first in frame {})",
                 e.first().map_or(0, |f| f.frame)
             ));
         }
+        if identity
+            .conflicts
+            .iter()
+            .any(|c| c.starts_with("vendor:") && c.contains("(oui)"))
+        {
+            notes.push("MAC vendor differs from the protocol identity: a protocol gateway or a replaced NIC".into());
+        }
+        let protocols: BTreeSet<String> = b.used.keys().cloned().collect();
         out.push(Asset {
             ip: ip.to_string(),
             macs: own.iter().map(|m| m.to_string()).collect(),
             mac_vendor,
             gateway_macs: behind.iter().map(|m| m.to_string()).collect(),
-            vlans: h.vlans.iter().copied().collect(),
+            vlans: vlans.into_iter().collect(),
             zone: None,
             level: None,
-            roles: Vec::new(),
-            identity: Identity {
-                provenance,
-                ..Default::default()
-            },
+            roles,
+            identity,
             services: svcs,
-            protocols: used
-                .get(ip)
-                .map(|s| s.iter().map(|p| p.to_string()).collect())
-                .unwrap_or_default(),
+            protocols: protocols.into_iter().collect(),
             packets_sent: h.pkts_sent,
             packets_received: h.pkts_recv,
             bytes_sent: h.bytes_sent,

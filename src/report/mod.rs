@@ -8,8 +8,9 @@ pub mod json;
 pub mod table;
 
 use crate::capture::{InputError, InputSummary};
-use crate::evidence::Ev;
-use crate::time::Timestamp;
+pub use crate::evidence::Frame;
+pub use crate::inventory::model::{Asset, Identity, Provenance, Role, Service};
+pub use crate::zones::{Conduit, MatrixCell, Segmentation, UnusedConduit, ZoneOut};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -27,32 +28,6 @@ impl Default for Tool {
             name: "otscope".into(),
             version: env!("CARGO_PKG_VERSION").into(),
         }
-    }
-}
-
-/// A frame cited as evidence: input index (into `inputs`), frame number in that file, time.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Frame {
-    pub input: u16,
-    pub frame: u64,
-    pub ts: String,
-}
-
-impl From<Ev> for Frame {
-    fn from(e: Ev) -> Frame {
-        Frame {
-            input: e.input,
-            frame: e.frame,
-            ts: String::new(),
-        }
-        .with_ts(e.ts)
-    }
-}
-
-impl Frame {
-    fn with_ts(mut self, t: Timestamp) -> Frame {
-        self.ts = t.to_string();
-        self
     }
 }
 
@@ -82,106 +57,6 @@ pub struct CaptureQuality {
     pub capture_drops: u64,
 }
 
-/// One service an asset answered on.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Service {
-    pub transport: String,
-    pub port: u16,
-    /// Recognised protocol (from content), or null when none was recognised.
-    pub protocol: Option<String>,
-    /// What the port usually carries, when the content was not recognised.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub port_guess: Option<String>,
-    pub clients: Vec<String>,
-    pub flows: u64,
-    pub first_ts: String,
-    pub last_ts: String,
-    pub evidence: Vec<Frame>,
-}
-
-/// A role with the confidence the evidence supports and the facts used.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Role {
-    pub role: String,
-    pub confidence: f64,
-    pub evidence: Vec<String>,
-}
-
-/// Where an identity value came from.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Provenance {
-    pub field: String,
-    pub value: String,
-    pub source: String,
-    pub confidence: u8,
-    pub frames: Vec<Frame>,
-}
-
-/// Normalised identity; every value also appears in `provenance` with its source.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct Identity {
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub vendor: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub product: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub model: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub firmware: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub hardware_version: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub serial: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub order_number: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub hostname: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub device_type: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub application_uri: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub product_uri: Option<String>,
-    /// Protocol-specific fields (e.g. `s7comm.plant_id`), best value per field.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
-    pub attributes: BTreeMap<String, String>,
-    /// Fields where sources disagree (e.g. OUI says Moxa, CIP says Rockwell: a gateway).
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub conflicts: Vec<String>,
-    pub provenance: Vec<Provenance>,
-}
-
-/// One asset: a device, keyed by IP address.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Asset {
-    pub ip: String,
-    /// The device's own MAC address(es), learned on its local segment.
-    pub macs: Vec<String>,
-    pub mac_vendor: Option<String>,
-    /// MACs this IP was only seen behind (routers/gateways); not the device's own.
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub gateway_macs: Vec<String>,
-    pub vlans: Vec<u16>,
-    pub zone: Option<String>,
-    pub level: Option<f64>,
-    pub roles: Vec<Role>,
-    pub identity: Identity,
-    pub services: Vec<Service>,
-    /// Protocols this asset used as a client.
-    pub protocols: Vec<String>,
-    pub packets_sent: u64,
-    pub packets_received: u64,
-    pub bytes_sent: u64,
-    pub bytes_received: u64,
-    pub first_ts: String,
-    pub last_ts: String,
-    /// Notes for the operator (dual-homed, ARP conflict, ...).
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub notes: Vec<String>,
-}
-
 /// Counts for the summary line.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Summary {
@@ -208,7 +83,16 @@ pub struct Report {
     pub input_errors: Vec<InputError>,
     pub capture_quality: CaptureQuality,
     pub summary: Summary,
+    /// `purdue` or `none` (declared conduits only).
+    pub policy_model: String,
+    /// The zones were inferred from the traffic (no zones file was given).
+    pub zones_inferred: bool,
+    pub zones: Vec<ZoneOut>,
     pub assets: Vec<Asset>,
+    pub conduits: Vec<Conduit>,
+    pub zone_matrix: Vec<MatrixCell>,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub unused_conduits: Vec<UnusedConduit>,
 }
 
 fn put(m: &mut BTreeMap<String, u64>, k: &str, v: u64) {
@@ -295,7 +179,7 @@ pub fn capture_quality(a: &crate::analysis::Analysis) -> CaptureQuality {
 
 impl Report {
     /// Assemble the report of an analysis.
-    pub fn new(a: &crate::analysis::Analysis, assets: Vec<Asset>) -> Report {
+    pub fn new(a: &crate::analysis::Analysis, assets: Vec<Asset>, seg: Segmentation) -> Report {
         let q = capture_quality(a);
         let first = a.inputs.iter().filter_map(|i| i.first_ts).min();
         let last = a.inputs.iter().filter_map(|i| i.last_ts).max();
@@ -309,6 +193,13 @@ impl Report {
             packets: a.inputs.iter().map(|i| i.packets).sum(),
             bytes: a.inputs.iter().map(|i| i.bytes).sum(),
             assets: assets.len() as u64,
+            zones: seg.zones.len() as u64,
+            conduits: seg.conduits.len() as u64,
+            violations: seg
+                .conduits
+                .iter()
+                .filter(|c| c.verdict == crate::zones::Verdict::Violation)
+                .count() as u64,
             ..Default::default()
         };
         for asset in &assets {
@@ -322,7 +213,13 @@ impl Report {
             input_errors: a.input_errors.clone(),
             capture_quality: q,
             summary,
+            policy_model: seg.policy_model,
+            zones_inferred: seg.zones_inferred,
+            zones: seg.zones,
             assets,
+            conduits: seg.conduits,
+            zone_matrix: seg.matrix,
+            unused_conduits: seg.unused_conduits,
         }
     }
 }
