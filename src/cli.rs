@@ -45,6 +45,12 @@ pub struct AnalyzeArgs {
     /// Write the report here instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Exit with code 1 when a finding is at or above this severity.
+    #[arg(long, value_name = "SEVERITY", value_parser = ["info", "low", "medium", "high", "critical"])]
+    pub fail_on: Option<String>,
+    /// Show passwords and community strings in the report (redacted by default).
+    #[arg(long)]
+    pub show_secrets: bool,
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,

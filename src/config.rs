@@ -95,6 +95,8 @@ pub struct Config {
     pub threads: usize,
     pub show_secrets: bool,
     pub quiet: bool,
+    /// Exit with code 1 when a finding is at or above this severity.
+    pub fail_on: Option<crate::zones::Severity>,
     pub limits: Limits,
 }
 
@@ -109,6 +111,7 @@ impl Default for Config {
             threads: 1,
             show_secrets: false,
             quiet: true,
+            fail_on: None,
             limits: Limits::default(),
         }
     }

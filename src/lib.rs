@@ -38,6 +38,7 @@ pub mod decode;
 pub mod dissect;
 pub mod engine;
 pub mod evidence;
+pub mod findings;
 pub mod flow;
 pub mod inventory;
 pub mod report;
@@ -63,12 +64,16 @@ pub fn build_report(
     analysis: &analysis::Analysis,
     sigs: &inventory::signatures::Signatures,
     zones_cfg: Option<zones::config::ZonesConfig>,
+    show_secrets: bool,
 ) -> report::Report {
     let mut assets = inventory::build(analysis, sigs);
     let cfg = zones_cfg.unwrap_or_else(|| zones::infer::infer(&assets).0);
     let map = zones::ZoneMap::new(cfg);
     let seg = zones::segment(&map, &mut assets, &analysis.convs, 8);
-    report::Report::new(analysis, assets, seg)
+    let mut report = report::Report::new(analysis, assets, seg);
+    let f = findings::evaluate(analysis, &report, show_secrets);
+    report.set_findings(f);
+    report
 }
 
 /// Run `analyze` with a configuration; returns the process exit code.
@@ -114,7 +119,7 @@ pub fn run(cfg: &Config) -> u8 {
         }
         return exit::ERROR;
     }
-    let report = build_report(&analysis, &sigs, zones_cfg);
+    let report = build_report(&analysis, &sigs, zones_cfg, cfg.show_secrets);
     let text = match cfg.format {
         Format::Table => report::table::render(&report),
         _ => report::json::render(&report),
@@ -132,6 +137,11 @@ pub fn run(cfg: &Config) -> u8 {
     }
     if !analysis.input_errors.is_empty() {
         return exit::ERROR;
+    }
+    if let (Some(t), Some(w)) = (cfg.fail_on, report.worst()) {
+        if w >= t {
+            return exit::FINDINGS;
+        }
     }
     exit::OK
 }

@@ -9,6 +9,7 @@ pub mod table;
 
 use crate::capture::{InputError, InputSummary};
 pub use crate::evidence::Frame;
+pub use crate::findings::Finding;
 pub use crate::inventory::model::{Asset, Identity, Provenance, Role, Service};
 pub use crate::zones::{Conduit, MatrixCell, Segmentation, UnusedConduit, ZoneOut};
 use serde::{Deserialize, Serialize};
@@ -93,6 +94,7 @@ pub struct Report {
     pub zone_matrix: Vec<MatrixCell>,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub unused_conduits: Vec<UnusedConduit>,
+    pub findings: Vec<Finding>,
 }
 
 fn put(m: &mut BTreeMap<String, u64>, k: &str, v: u64) {
@@ -220,6 +222,25 @@ impl Report {
             conduits: seg.conduits,
             zone_matrix: seg.matrix,
             unused_conduits: seg.unused_conduits,
+            findings: Vec::new(),
         }
+    }
+
+    /// Set the findings (and their counts in the summary).
+    pub fn set_findings(&mut self, f: Vec<Finding>) {
+        self.summary.findings_by_severity.clear();
+        for x in &f {
+            *self
+                .summary
+                .findings_by_severity
+                .entry(x.severity.name().to_string())
+                .or_insert(0) += 1;
+        }
+        self.findings = f;
+    }
+
+    /// The worst severity among the findings.
+    pub fn worst(&self) -> Option<crate::zones::Severity> {
+        self.findings.iter().map(|f| f.severity).max()
     }
 }
