@@ -106,6 +106,9 @@ pub fn run(cfg: &Config) -> u8 {
         eprintln!("otscope: {dir}: skipped {n} file(s) that are not captures");
     }
     for i in &analysis.inputs {
+        if i.packets == 0 && i.stopped.is_none() {
+            eprintln!("otscope: {}: capture holds no packets", i.path);
+        }
         if let Some(s) = &i.stopped {
             eprintln!(
                 "otscope: {}: stopped after frame {} (byte {}): {}",
