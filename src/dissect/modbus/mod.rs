@@ -52,7 +52,8 @@
 //! * `modbus.unit_id` (server): a unit id that gave a normal response (first 32 per flow);
 //!   several on one IP mean a gateway to serial devices.
 //! * `modbus.exception` (server): `<function> <exception name>`, e.g. `3 illegal_data_address`,
-//!   once per exception response (the count is the evidence count); 32 distinct per flow.
+//!   once per exception response (the count is the evidence count); 32 distinct per flow,
+//!   plus up to 16 more for exception codes not seen yet.
 //! * `modbus.run_indicator` (server): `on` / `off` from Report Server ID.
 //! * `modbus.umas` (server): `true` when the server speaks Schneider UMAS.
 //! * `modbus.umas_project_revision` (server): `a.b.c`; `modbus.umas_project_modified`
@@ -137,12 +138,9 @@ fn prefix_plausible(b: &[u8]) -> bool {
 }
 
 fn header_len_ok(b: &[u8]) -> bool {
-    match (b.get(2..6), b.get(4..6)) {
-        (Some(p), Some(l)) => {
-            let proto = u16::from_be_bytes([p[0], p[1]]);
-            let len = u16::from_be_bytes([l[0], l[1]]);
-            proto == 0 && (parser::MIN_LENGTH..=parser::MAX_LENGTH_TOLERATED).contains(&len)
-        }
+    match b.get(2..6) {
+        Some(&[0, 0, hi, lo]) => (parser::MIN_LENGTH..=parser::MAX_LENGTH_TOLERATED)
+            .contains(&u16::from_be_bytes([hi, lo])),
         _ => false,
     }
 }

@@ -7,8 +7,11 @@ use std::collections::VecDeque;
 
 /// Distinct unit ids reported as `modbus.unit_id` per flow.
 pub const MAX_UNITS: u8 = 32;
-/// Distinct (function, exception code) pairs reported as `modbus.exception` per flow.
+/// Distinct (function, exception code) pairs reported as `modbus.exception` per flow...
 pub const MAX_EXCEPTIONS: usize = 32;
+/// ... plus this many more for exception codes not seen yet (so a scan of every function
+/// code does not hide a later, different exception).
+pub const MAX_EXTRA_CODES: usize = 16;
 
 /// Framing state of one direction.
 #[derive(Debug, Clone, Copy)]
@@ -123,18 +126,20 @@ impl FlowState {
         true
     }
 
-    /// Whether an exception (function, code) may be reported: already known, or room for a
-    /// new distinct value.
+    /// Whether an exception (function, code) may be reported: already known, room for a new
+    /// distinct value, or the first time this exception code is seen.
     pub fn exception_slot(&mut self, fc: u8, code: u8) -> bool {
         let k = (u16::from(fc) << 8) | u16::from(code);
         if self.exceptions.contains(&k) {
             return true;
         }
-        if self.exceptions.len() >= MAX_EXCEPTIONS {
-            return false;
+        let n = self.exceptions.len();
+        let new_code = !self.exceptions.iter().any(|e| e & 0xff == u16::from(code));
+        if n < MAX_EXCEPTIONS || (new_code && n < MAX_EXCEPTIONS + MAX_EXTRA_CODES) {
+            self.exceptions.push(k);
+            return true;
         }
-        self.exceptions.push(k);
-        true
+        false
     }
 
     pub fn distinct_exceptions(&self) -> usize {

@@ -960,6 +960,20 @@ fn exceptions_are_bounded_facts() {
     assert_eq!(facts.len(), state::MAX_EXCEPTIONS);
     assert!(facts.iter().all(|(_, n)| *n == 2));
     assert_eq!(f.d.state().distinct_exceptions(), state::MAX_EXCEPTIONS);
+    // A new exception code is still reported, once per function, within a second bound.
+    for fc in 1u8..=100 {
+        f.feed(ToClient, &[0, 1, 0, 0, 0, 3, 1, fc | 0x80, 2]);
+    }
+    let facts = f.facts("modbus.exception");
+    assert_eq!(facts.len(), state::MAX_EXCEPTIONS + 1);
+    assert!(facts.contains(&("1 illegal_data_address".to_string(), 1)));
+    for code in 3u8..=255 {
+        f.feed(ToClient, &[0, 1, 0, 0, 0, 3, 1, 0x81, code]);
+    }
+    assert_eq!(
+        f.d.state().distinct_exceptions(),
+        state::MAX_EXCEPTIONS + state::MAX_EXTRA_CODES
+    );
 }
 
 #[test]
@@ -1031,7 +1045,7 @@ fn random_input_never_panics_and_state_stays_bounded() {
         }
         let st = f.d.state();
         assert!(st.tx.len() <= limits.max_open_transactions);
-        assert!(st.distinct_exceptions() <= state::MAX_EXCEPTIONS);
+        assert!(st.distinct_exceptions() <= state::MAX_EXCEPTIONS + state::MAX_EXTRA_CODES);
         assert!(f.buf.iter().all(|b| b.len() <= parser::MAX_ADU));
     }
     // Each body parser on its own, on arbitrary bytes.
