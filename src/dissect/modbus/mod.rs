@@ -2,17 +2,19 @@
 //!
 //! Framing: the MBAP header (transaction id, protocol id 0, length 2..=254, unit id) frames each
 //! ADU; a segment may carry several ADUs and an ADU may span segments (`NeedMore`). The stream
-//! is trusted only once a plausible header is found: at the start of a flow and after a gap a
-//! header at the first byte is accepted when its protocol id, length and function code are
-//! plausible; anywhere else (garbage, a flow picked up mid-PDU) an ADU must also pass the
-//! structural check of its body ([`parser::check_request`], [`parser::check_response`]).
-//! Requests travel to the server, responses to the client; they are matched by (transaction
-//! id, unit id) in a table bounded by `Limits::max_open_transactions`.
+//! is trusted only once a plausible header is found: at the start of a flow and after a gap, a
+//! header at the first byte is accepted when its protocol id and length are plausible (any
+//! function code: the flow is already known to be Modbus); anywhere else (garbage, a flow
+//! picked up mid-PDU) the function code must be known and the ADU pass the structural check of
+//! its body ([`parser::check_request`], [`parser::check_response`]). Requests travel to the
+//! server, responses to the client; they are matched by (transaction id, unit id) in a table
+//! bounded by `Limits::max_open_transactions`.
 //!
 //! Detection ([`probe`]): protocol id 0 and a sane length at the first byte, with the whole ADU
 //! present and the next header (if any) plausible; without the port hint the function code
-//! must also be known and the body pass the structural check. Further into the bytes (garbage first,
-//! mid-stream start) a structurally valid ADU is needed, and two in a row without the port.
+//! must also be known and the body pass the structural check. Further into the bytes (garbage
+//! first, mid-stream start) a structurally valid ADU is needed, and two in a row without the
+//! port hint.
 //!
 //! ## Operations (`cx.op`, one per request)
 //! Details are `fc<N> <name>` (`fc3 read_holding_registers`), `fc8/<sub> <name>`,
@@ -55,6 +57,8 @@
 //!   once per exception response (the count is the evidence count); 32 distinct per flow,
 //!   plus up to 16 more for exception codes not seen yet.
 //! * `modbus.run_indicator` (server): `on` / `off` from Report Server ID.
+//! * `modbus.conformity_level` (server): `0xNN` of Read Device Identification responses
+//!   (0x01-0x03 basic/regular/extended, +0x80 with individual access).
 //! * `modbus.umas` (server): `true` when the server speaks Schneider UMAS.
 //! * `modbus.umas_project_revision` (server): `a.b.c`; `modbus.umas_project_modified`
 //!   (server): `YYYY-MM-DD hh:mm:ss` as the PLC states it.
@@ -66,8 +70,9 @@
 //! (`bad_pdu_length`, `bad_quantity`, `bad_byte_count`, `bad_coil_value`,
 //! `bad_reference_type`, `bad_mei_type`, `bad_read_device_id_code`, `bad_conformity_level`,
 //! `bad_more_follows`, `bad_umas_status`, `unknown_exception_code`), identification objects
-//! (`truncated_object`, `object_count_mismatch`, `trailing_bytes`), `bad_run_indicator`,
-//! `empty_server_id`.
+//! (`truncated_object`, `object_count_mismatch`, `trailing_bytes`,
+//! `read_device_id_code_mismatch`), Report Server ID (`bad_run_indicator`, `empty_server_id`),
+//! UMAS (`bad_umas_read_id`, `bad_umas_project_info`).
 
 pub mod codes;
 pub mod parser;
@@ -358,9 +363,14 @@ impl Modbus {
                 }
                 Err(_) => codes::function_op(fc),
             },
-            FC_MEI => match body.first() {
-                Some(&mei) => {
+            FC_MEI => match body.split_first() {
+                Some((&mei, rest)) => {
                     sub = u16::from(mei);
+                    if mei == MEI_READ_DEVICE_ID {
+                        if let Ok((_, r)) = parser::parse_device_id_request(rest) {
+                            arg = r.code;
+                        }
+                    }
                     codes::mei_op(mei)
                 }
                 None => codes::function_op(fc),
@@ -421,7 +431,7 @@ impl Modbus {
         match adu.fc {
             17 => report_server_id(adu.body, cx),
             FC_MEI if adu.body.first() == Some(&MEI_READ_DEVICE_ID) => {
-                self.device_id(&adu.body[1..], cx)
+                self.device_id(req, &adu.body[1..], cx)
             }
             FC_UMAS => self.umas_response(req, adu.body, cx),
             _ => {}
@@ -443,11 +453,21 @@ impl Modbus {
     }
 
     /// Read Device Identification response, after the MEI type.
-    fn device_id(&mut self, b: &[u8], cx: &mut Cx<'_>) {
+    fn device_id(&mut self, req: Option<Tx>, b: &[u8], cx: &mut Cx<'_>) {
         const SRC: &str = "modbus.read_device_id";
         let Ok((_, r)) = parser::parse_device_id_response(b) else {
             return; // counted by check_response
         };
+        if let Some(t) = req.filter(|t| t.fc == FC_MEI && t.sub == u16::from(MEI_READ_DEVICE_ID)) {
+            if t.arg != 0 && t.arg != r.code {
+                cx.anomaly("read_device_id_code_mismatch");
+            }
+        }
+        cx.fact(
+            Party::Server,
+            "modbus.conformity_level",
+            format!("0x{:02x}", r.conformity),
+        );
         let mut objects = parser::Objects::new(&r);
         let mut product_code = None;
         let mut model_name = false;

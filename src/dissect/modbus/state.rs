@@ -49,7 +49,8 @@ pub struct Tx {
     pub fc: u8,
     /// MEI type (43), diagnostics sub-function (8) or UMAS function code (90); else 0.
     pub sub: u16,
-    /// First data byte after a UMAS function code (its sub-code); else 0.
+    /// First data byte after a UMAS function code (its sub-code), or the Read Device ID code
+    /// of a 43/14 request; else 0.
     pub arg: u8,
 }
 

@@ -538,13 +538,16 @@ fn probe_negative() {
         (
             "dcerpc",
             hex(
-                "05000b03100000004800000001000000b810b8100000000001000000000001000883afe11f5dc91191a408002b14a0fa03000000045d888aeb1cc9119fe808002b10486002000000",
+                "05000b03100000004800000001000000b810b810000000000100000000000100 \
+                0883afe11f5dc91191a408002b14a0fa03000000045d888aeb1cc9119fe80800 \
+                2b10486002000000",
             ),
         ),
         (
             "nfs",
             hex(
-                "800000287e86ab4a0000000000000002000186a3000000030000000000000000000000000000000000000000",
+                "800000287e86ab4a0000000000000002000186a3000000030000000000000000 \
+                000000000000000000000000",
             ),
         ),
         // a server echoing garbage with a non-zero protocol id
@@ -552,7 +555,8 @@ fn probe_negative() {
         (
             "rdp",
             hex(
-                "0300002b26e00000000000436f6f6b69653a206d737473686173683d61646d696e0d0a0100080001000000",
+                "0300002b26e00000000000436f6f6b69653a206d737473686173683d61646d69 \
+                6e0d0a0100080001000000",
             ),
         ),
     ];
@@ -838,7 +842,9 @@ fn report_server_id_layouts() {
     f.feed(ToServer, &hex("000b 0000 0002 01 11"));
     f.feed(
         ToClient,
-        &hex("000b 0000 0035 01 11 32 4f5453636f706520546573742056656e646f72204d6f646275732d4f54532d4d422d343731312d332e31362e312d6f7473 ff"),
+        &hex("000b 0000 0035 01 11 32 \
+             4f5453636f706520546573742056656e646f72204d6f646275732d4f54532d \
+             4d422d343731312d332e31362e312d6f7473 ff"),
     );
     assert_eq!(
         f.claim("modbus.server_id_text"),
@@ -894,6 +900,15 @@ fn device_id_odd_responses() {
     assert_eq!(f.claim("product"), ["P1"]);
     assert_eq!(f.claim("modbus.object_0x07"), ["X"]);
     assert_eq!(f.claim("modbus.object_0x81"), ["ZZ"]);
+    assert_eq!(
+        f.facts("modbus.conformity_level"),
+        [("0x83".to_string(), 1)]
+    );
+    // a regular request answered as basic
+    let mut f = Flow::new();
+    f.feed(ToServer, &hex("0004 0000 0005 01 2b 0e 02 00"));
+    f.feed(ToClient, &hex("0004 0000 0008 01 2b 0e 01 83 00 00 00"));
+    assert_eq!(f.anomaly("read_device_id_code_mismatch"), 1);
 }
 
 #[test]
