@@ -33,6 +33,8 @@ use std::net::IpAddr;
 
 /// Bytes kept per direction while a flow's protocol is being probed.
 const PROBE_MAX: usize = 2048;
+/// Segments probed per direction of a TCP flow before giving up.
+const PROBE_TRIES: u8 = 8;
 /// Datagrams probed per UDP flow before giving up.
 const UDP_PROBE_TRIES: u8 = 4;
 /// Seconds an expectation (FTP data channel) waits for its connection.
@@ -59,6 +61,8 @@ pub struct App {
     /// Total bytes the dissector needs before it is called again, per direction.
     need: [usize; 2],
     probe_failed: [bool; 2],
+    /// Probes run per direction so far.
+    probe_tries: [u8; 2],
     first_dir: Option<Dir>,
     udp_tries: u8,
 }
@@ -827,7 +831,10 @@ fn probe_stream(app: &mut App, dir: Dir, cx: &mut Cx<'_>, c: &mut Counters, serv
         }
     }
     let Some(spec) = found else {
-        if !need_more || app.buf[d].len() >= PROBE_MAX {
+        // No match yet: keep the bytes and look again when more arrive (a flow picked up in
+        // the middle of a PDU shows a header only later), up to a few segments.
+        app.probe_tries[d] = app.probe_tries[d].saturating_add(1);
+        if (!need_more && app.probe_tries[d] >= PROBE_TRIES) || app.buf[d].len() >= PROBE_MAX {
             app.probe_failed[d] = true;
         }
         if app.probe_failed[0] && app.probe_failed[1] {
