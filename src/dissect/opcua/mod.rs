@@ -78,6 +78,8 @@
 //! * `opcua.error` (sender of ERR): `<status> <reason>`.
 //! * `opcua.service_fault` (responder): status of a ServiceFault.
 //! * `opcua.reverse_connect` = `true` (server that opened the connection with RHE).
+//! * `opcua.unknown_service` (receiver): raw type id (`ns=0;i=4711`) of a message body this
+//!   dissector does not name, at most 8 per flow.
 //!
 //! ## Operations
 //! Every readable request once: GetEndpoints → identify `get_endpoints`; FindServers(OnNetwork)
@@ -97,9 +99,9 @@
 //! ## Anomalies
 //! `garbage_skipped`, `chunk_too_large`, `chunk_exceeds_buffer_size`, `message_too_large`,
 //! `message_exceeds_max_message_size`, `too_many_chunks`, `too_many_partial_messages`,
-//! `orphan_chunk`, `buffer_size_below_minimum`, `malformed_hello`, `malformed_ack`,
+//! `buffer_size_below_minimum`, `malformed_hello`, `malformed_ack`,
 //! `malformed_error`, `malformed_reverse_hello`, `malformed_opn`, `malformed_msg`,
-//! `malformed_certificate`, `mode_policy_mismatch`, `unexpected_service`, `unknown_service`,
+//! `malformed_certificate`, `mode_policy_mismatch`, `unexpected_service`,
 //! `pending_table_full`, and the UA Binary decoding errors `ua_truncated`,
 //! `ua_array_too_large`, `ua_nesting_too_deep`, `ua_invalid_encoding`.
 
@@ -771,12 +773,11 @@ impl OpcUa {
             cx.anomaly("malformed_msg");
             return;
         };
-        let plain = Self::looks_plain(rest);
         let mode = match self.st.channel(sh.channel_id).map(|c| c.mode) {
             Some(Mode::Unknown) => {
                 // Policy not None, first message: readable means Sign only. An intermediate
                 // chunk that does not read waits for the next message.
-                let m = if plain {
+                let m = if Self::looks_plain(rest) {
                     Mode::Sign
                 } else if h.chunk == parser::CHUNK_FINAL {
                     Mode::SignAndEncrypt
@@ -794,7 +795,7 @@ impl OpcUa {
                 // Channel opened before the capture (or its OPN was lost): decide by content,
                 // after a few unreadable messages for the encrypted verdict.
                 let srv = self.ua_server();
-                let m = if plain {
+                let m = if Self::looks_plain(rest) {
                     Mode::Plain
                 } else {
                     self.st.undecided = self.st.undecided.saturating_add(1);
@@ -849,17 +850,24 @@ impl OpcUa {
             cx.anomaly("malformed_msg");
             return;
         };
-        let Some(id) = tid.ns0() else {
-            cx.anomaly("unknown_service");
-            return;
-        };
-        let Some(svc) = codes::service(id) else {
-            cx.anomaly("unknown_service");
+        let Some(svc) = tid.ns0().and_then(codes::service) else {
+            // Not a service this dissector names (vendor or newer): kept raw.
             if self.is_request_dir(dir) {
                 cx.op(Op::Other, Some("unknown_service"));
             }
+            if self.st.unknown_services < state::MAX_UNKNOWN_SERVICES {
+                self.st.unknown_services += 1;
+                let raw = match tid {
+                    parser::NodeId::Numeric { ns, id } => format!("ns={ns};i={id}"),
+                    parser::NodeId::Str { ns, id } => format!("ns={ns};s={}", text(id)),
+                    parser::NodeId::Guid { ns } => format!("ns={ns};g=?"),
+                    parser::NodeId::Opaque { ns, .. } => format!("ns={ns};b=?"),
+                };
+                cx.fact(receiver(dir), "opcua.unknown_service", raw);
+            }
             return;
         };
+        let id = svc.id;
         if svc.kind == Kind::Request {
             if let Some((op, detail)) = svc.op {
                 cx.op(op, Some(detail));

@@ -10,6 +10,8 @@ pub const MAX_REASSEMBLIES: usize = 4;
 pub const MAX_CERTS_SEEN: usize = 8;
 /// `opcua.endpoint` / `opcua.discovered_server` facts per flow.
 pub const MAX_ENDPOINT_FACTS: u16 = 64;
+/// `opcua.unknown_service` facts per flow.
+pub const MAX_UNKNOWN_SERVICES: u8 = 8;
 /// Read items remembered per pending Read (build information nodes only).
 pub const MAX_READ_ITEMS: usize = 8;
 
@@ -124,6 +126,7 @@ pub struct State {
     pub endpoint_facts: u16,
     /// Unreadable messages seen on channels whose OPN was not seen (mid-stream).
     pub undecided: u8,
+    pub unknown_services: u8,
 }
 
 pub fn di(d: Dir) -> usize {

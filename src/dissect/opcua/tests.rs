@@ -1639,3 +1639,28 @@ fn parsers_survive_random_input() {
         let _ = probe(Dir::ToServer, &b, false);
     }
 }
+
+#[test]
+fn unknown_service_kept_raw() {
+    use Dir::*;
+    let mut h = run(&session()[..4]);
+    h.feed(
+        ToServer,
+        &msg(b'F', 7, 30, &cat(&[&nid(9999), &req_hdr(30)])),
+    );
+    // A vendor type id in namespace 3 with a string identifier.
+    let vendor = cat(&[&[0x03, 0x03, 0x00], &s("Vendor.Magic"), &req_hdr(31)]);
+    h.feed(ToServer, &msg(b'F', 7, 31, &vendor));
+    assert!(h.fact(server(), "opcua.unknown_service", "ns=0;i=9999"));
+    assert!(h.fact(server(), "opcua.unknown_service", "ns=3;s=Vendor.Magic"));
+    assert_eq!(h.ops(Op::Other), 2);
+    assert_eq!(h.anomalies(), 0);
+    // Bounded per flow.
+    for id in 10_000..10_050u32 {
+        h.feed(ToServer, &msg(b'F', 7, id, &cat(&[&nid(id), &req_hdr(id)])));
+    }
+    assert_eq!(
+        h.facts("opcua.unknown_service").len(),
+        state::MAX_UNKNOWN_SERVICES as usize
+    );
+}
