@@ -102,7 +102,8 @@
 //! `buffer_size_below_minimum`, `malformed_hello`, `malformed_ack`,
 //! `malformed_error`, `malformed_reverse_hello`, `malformed_opn`, `malformed_msg`,
 //! `malformed_certificate`, `mode_policy_mismatch`, `unexpected_service`,
-//! `pending_table_full`, and the UA Binary decoding errors `ua_truncated`,
+//! `pending_table_full`, `observation_budget_exhausted` (more than 1024 observations with
+//! device-chosen strings on one flow), and the UA Binary decoding errors `ua_truncated`,
 //! `ua_array_too_large`, `ua_nesting_too_deep`, `ua_invalid_encoding`.
 
 pub mod cert;
@@ -373,6 +374,34 @@ fn url_names_ip(url: &str, ip: IpAddr) -> Option<bool> {
     )
 }
 
+/// FNV-1a over the bytes of a build-information value (ServerStatus without its two
+/// timestamps and state, which change on every read).
+fn value_digest(node: u32, v: &parser::Value<'_>) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |b: &[u8]| {
+        for &x in b {
+            h ^= u64::from(x);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    eat(&node.to_le_bytes());
+    match v {
+        parser::Value::Str(Some(b)) => eat(b),
+        parser::Value::DateTime(t) => eat(&t.to_le_bytes()),
+        parser::Value::Ext(e) => {
+            let body = e.body.unwrap_or(&[]);
+            let skip = if node == codes::NODE_SERVER_STATUS {
+                20
+            } else {
+                0
+            };
+            eat(body.get(skip..).unwrap_or(&[]));
+        }
+        _ => {}
+    }
+    h
+}
+
 /// How a body is available after chunk handling.
 enum Body {
     /// This chunk is a whole message.
@@ -397,6 +426,20 @@ impl OpcUa {
         } else {
             Party::Server
         }
+    }
+
+    /// Budget for observations with device-chosen string values: a stream cannot flood the
+    /// store with distinct values (the store is bounded, but one flow should not fill it).
+    fn spend(&mut self, cx: &mut Cx<'_>) -> bool {
+        if self.st.reports >= state::MAX_STRING_REPORTS {
+            if !self.st.budget_exhausted {
+                self.st.budget_exhausted = true;
+                cx.anomaly("observation_budget_exhausted");
+            }
+            return false;
+        }
+        self.st.reports += 1;
+        true
     }
 
     /// Requests travel in this direction.
@@ -428,7 +471,7 @@ impl OpcUa {
         back.max_chunk = hel.receive_buffer;
         back.max_message = hel.max_message;
         back.max_chunks = hel.max_chunks;
-        if let Some(u) = hel.endpoint_url {
+        if let Some(u) = hel.endpoint_url.filter(|_| self.spend(cx)) {
             let url = device_string(u);
             if !url.is_empty() {
                 cx.fact(receiver(dir), "opcua.endpoint_url", url.clone());
@@ -462,6 +505,9 @@ impl OpcUa {
             cx.anomaly("malformed_error");
             return;
         };
+        if !self.spend(cx) {
+            return;
+        }
         let reason = text(e.reason);
         let v = if reason.is_empty() {
             codes::status_text(e.code)
@@ -480,6 +526,9 @@ impl OpcUa {
         self.st.reverse = dir == Dir::ToServer;
         let srv = sender(dir);
         cx.fact(srv, "opcua.reverse_connect", "true");
+        if !self.spend(cx) {
+            return;
+        }
         let uri = text(r.server_uri);
         cx.claim(srv, "application_uri", &uri, "opcua.reverse_hello", 80);
         let url = text(r.endpoint_url);
@@ -495,7 +544,7 @@ impl OpcUa {
         let digest = cert::sha1(der);
         let mut key = [0u8; 8];
         key.copy_from_slice(&digest[..8]);
-        if self.st.cert_seen(key) {
+        if self.st.cert_seen(key) || !self.spend(cx) {
             return;
         }
         let Some(c) = cert::parse(der) else {
@@ -523,6 +572,9 @@ impl OpcUa {
     }
 
     fn report_policy(&mut self, policy: &str, cx: &mut Cx<'_>) {
+        if !self.spend(cx) {
+            return;
+        }
         let srv = self.ua_server();
         cx.fact(srv, "opcua.security_policy", policy.to_string());
         if codes::is_deprecated_policy(policy) {
@@ -560,7 +612,10 @@ impl OpcUa {
         if let Some(c) = ah.sender_cert {
             self.report_cert(sender(dir), c, cx);
         }
-        if let Some(t) = ah.receiver_thumbprint.filter(|t| !t.is_empty()) {
+        let thumbprint = ah
+            .receiver_thumbprint
+            .filter(|t| !t.is_empty() && t.len() <= 64);
+        if let Some(t) = thumbprint.filter(|_| self.spend(cx)) {
             cx.fact(receiver(dir), "opcua.receiver_thumbprint", cert::hex(t));
         }
         if !codes::is_none_policy(&policy) {
@@ -964,6 +1019,9 @@ impl OpcUa {
         let responder = sender(dir);
         let ip = party_ip(cx, responder);
         for ep in eps {
+            if !self.spend(cx) {
+                return;
+            }
             let url = text(ep.url);
             let is_self = own
                 || self.st.hello_url.as_deref() == Some(url.as_str())
@@ -1033,6 +1091,9 @@ impl OpcUa {
         let ip = party_ip(cx, responder);
         let port = party_port(cx, responder);
         for app in apps {
+            if !self.spend(cx) {
+                return;
+            }
             let urls: Vec<String> = app
                 .discovery_urls
                 .iter()
@@ -1056,6 +1117,9 @@ impl OpcUa {
     }
 
     fn register_server(&mut self, dir: Dir, s: &parser::RegisteredServer<'_>, cx: &mut Cx<'_>) {
+        if !self.spend(cx) {
+            return;
+        }
         let who = sender(dir);
         let src = "opcua.register_server";
         cx.claim(who, "application_uri", &text(s.server_uri), src, 80);
@@ -1074,6 +1138,9 @@ impl OpcUa {
     }
 
     fn create_session_req(&mut self, dir: Dir, r: &parser::CreateSessionReq<'_>, cx: &mut Cx<'_>) {
+        if !self.spend(cx) {
+            return;
+        }
         let client = sender(dir);
         let src = "opcua.create_session";
         let name = text(r.client.name.text);
@@ -1161,7 +1228,7 @@ impl OpcUa {
 
     fn outcome(&mut self, dir: Dir, id: u32, h: parser::ResponseHeader, cx: &mut Cx<'_>) {
         let ok = codes::status_ok(h.status);
-        if id == codes::SERVICE_FAULT || !ok {
+        if (id == codes::SERVICE_FAULT || !ok) && self.spend(cx) {
             cx.fact(
                 sender(dir),
                 "opcua.service_fault",
@@ -1240,17 +1307,26 @@ impl OpcUa {
         };
         let (items, n) = items;
         let items = &items[..(n as usize).min(state::MAX_READ_ITEMS)];
-        let mut found: Vec<(u32, parser::Value<'_>)> = Vec::new();
+        let mut found: [Option<(u32, parser::Value<'_>)>; state::MAX_READ_ITEMS] =
+            [None; state::MAX_READ_ITEMS];
         parser::read_resp(b, |k, v| {
             if let Some(v) = v {
-                if let Some(&(_, node)) = items.iter().find(|(idx, _)| *idx as usize == k) {
-                    found.push((node, v));
+                if let Some(j) = items.iter().position(|(idx, _)| *idx as usize == k) {
+                    if let Some(slot) = found.get_mut(j) {
+                        *slot = Some((items[j].1, v));
+                    }
                 }
             }
         })
         .map_err(parser::error_of)?;
         let who = sender(dir);
-        for (node, v) in found {
+        for (node, v) in found.into_iter().flatten() {
+            // Servers polled for ServerStatus answer the same build information every time:
+            // report it once.
+            let digest = value_digest(node, &v);
+            if self.st.build_seen(digest) || !self.spend(cx) {
+                continue;
+            }
             self.build_value(who, node, v, cx);
         }
         Ok(())

@@ -10,6 +10,10 @@ pub const MAX_REASSEMBLIES: usize = 4;
 pub const MAX_CERTS_SEEN: usize = 8;
 /// `opcua.endpoint` / `opcua.discovered_server` facts per flow.
 pub const MAX_ENDPOINT_FACTS: u16 = 64;
+/// Observations with device-chosen strings per flow (endpoints, certificates, policies...).
+pub const MAX_STRING_REPORTS: u16 = 1024;
+/// Build-information values remembered per flow (to report a polled value once).
+pub const MAX_BUILD_SEEN: usize = 16;
 /// `opcua.unknown_service` facts per flow.
 pub const MAX_UNKNOWN_SERVICES: u8 = 8;
 /// Read items remembered per pending Read (build information nodes only).
@@ -127,6 +131,10 @@ pub struct State {
     /// Unreadable messages seen on channels whose OPN was not seen (mid-stream).
     pub undecided: u8,
     pub unknown_services: u8,
+    pub reports: u16,
+    pub budget_exhausted: bool,
+    /// Digests of build-information values already reported.
+    pub build_seen: Vec<u64>,
 }
 
 pub fn di(d: Dir) -> usize {
@@ -186,6 +194,18 @@ impl State {
             self.certs_seen.remove(0);
         }
         self.certs_seen.push(key);
+        false
+    }
+
+    /// Whether this build-information value was already reported; records it otherwise.
+    pub fn build_seen(&mut self, digest: u64) -> bool {
+        if self.build_seen.contains(&digest) {
+            return true;
+        }
+        if self.build_seen.len() >= MAX_BUILD_SEEN {
+            self.build_seen.remove(0);
+        }
+        self.build_seen.push(digest);
         false
     }
 

@@ -1664,3 +1664,86 @@ fn unknown_service_kept_raw() {
         state::MAX_UNKNOWN_SERVICES as usize
     );
 }
+
+/// ReadResponse carrying ServerStatus (i=2256) with a given current time.
+fn server_status_resp(handle: u32, now: i64) -> Vec<u8> {
+    let body = cat(&[
+        &1i64.to_le_bytes(), // StartTime
+        &now.to_le_bytes(),  // CurrentTime
+        &u32le(0),           // State Running
+        &build_info_body(),  // BuildInfo
+        &u32le(0),           // SecondsTillShutdown
+        &[0x00],             // ShutdownReason: empty LocalizedText
+    ]);
+    cat(&[
+        &nid(634),
+        &resp_hdr(handle, 0),
+        &u32le(1),
+        &[0x01, 22],
+        &nid(864), // ServerStatusDataType binary encoding
+        &[0x01],
+        &bs(&body),
+        &null(),
+    ])
+}
+
+fn read_server_status_req(handle: u32) -> Vec<u8> {
+    let mut r = read_build_info_req(handle);
+    // NodeId i=2256 instead of i=2260 (bytes after type id, header, max age, timestamps,
+    // array length and the four-byte NodeId prefix).
+    let at = r.len() - (4 + 4 + 2 + 4) - 2;
+    r[at..at + 2].copy_from_slice(&2256u16.to_le_bytes());
+    r
+}
+
+#[test]
+fn polled_server_status_reported_once() {
+    use Dir::*;
+    let mut h = run(&session()[..4]);
+    for k in 0..50u32 {
+        h.feed(
+            ToServer,
+            &msg(b'F', 7, 100 + k, &read_server_status_req(100 + k)),
+        );
+        h.feed(
+            ToClient,
+            &msg(
+                b'F',
+                7,
+                100 + k,
+                &server_status_resp(100 + k, 1000 + k as i64),
+            ),
+        );
+    }
+    assert!(h.claim(server(), "vendor", "ACME Automation"));
+    assert!(h.claim(server(), "firmware", "2.4.1"));
+    let n = h
+        .store
+        .claims
+        .iter()
+        .find(|(k, _)| k.field == "vendor")
+        .map(|(_, v)| v.evidence.count);
+    assert_eq!(n, Some(1));
+    assert_eq!(h.ops(Op::Read), 50);
+    assert!(h.d.st.pending.is_empty());
+    assert_eq!(h.anomalies(), 0, "{:?}", h.snapshot());
+}
+
+#[test]
+fn string_observations_are_budgeted() {
+    use Dir::*;
+    let mut h = H::new();
+    for k in 0..3000u32 {
+        h.feed(
+            ToClient,
+            &frame(
+                b"ERR",
+                b'F',
+                &cat(&[&u32le(0x8000_0000 | k), &s(&format!("reason {k}"))]),
+            ),
+        );
+    }
+    let n = h.facts("opcua.error").len();
+    assert_eq!(n, state::MAX_STRING_REPORTS as usize);
+    assert_eq!(h.anomaly("observation_budget_exhausted"), 1);
+}
