@@ -960,7 +960,7 @@ impl OpcUa {
                 })
                 .map_err(parser::error_of),
             codes::ACTIVATE_SESSION_REQ => parser::activate_session_req(rest)
-                .map(|(_, r)| self.activate_req(dir, &r, mode, cx))
+                .map(|(_, r)| self.activate_req(&r, mode, cx))
                 .map_err(parser::error_of),
             codes::ACTIVATE_SESSION_RESP | codes::SERVICE_FAULT => parser::response_header(rest)
                 .map(|(_, h)| self.outcome(dir, id, h, cx))
@@ -1168,13 +1168,7 @@ impl OpcUa {
         }
     }
 
-    fn activate_req(
-        &mut self,
-        _dir: Dir,
-        r: &parser::ActivateSessionReq<'_>,
-        mode: Mode,
-        cx: &mut Cx<'_>,
-    ) {
+    fn activate_req(&mut self, r: &parser::ActivateSessionReq<'_>, mode: Mode, cx: &mut Cx<'_>) {
         use parser::Identity;
         let (mechanism, user, secret, cleartext) = match r.token {
             Identity::Absent | Identity::Anonymous { .. } => ("opcua-anonymous", None, None, false),
