@@ -29,6 +29,7 @@
 //! 5020 or OPC UA on 48010 is found, and garbage on port 502 is not called Modbus.
 
 pub mod modbus;
+pub mod opcua;
 pub mod ports;
 pub mod text;
 
@@ -109,15 +110,15 @@ pub struct DatagramSpec {
 }
 
 /// Every TCP dissector, in probe order (most specific signatures first).
-pub static STREAM_PROTOCOLS: &[StreamSpec] = &[StreamSpec {
-    proto: modbus::PROTO,
-    ports: modbus::PORTS,
-    probe: modbus::probe,
-    new: modbus::new,
-}];
+pub static STREAM_PROTOCOLS: &[StreamSpec] = &[
+    opcua::SPEC,
+    StreamSpec { proto: modbus::PROTO, ports: modbus::PORTS, probe: modbus::probe, new: modbus::new },
+];
+
 
 /// Every UDP dissector.
-pub static DATAGRAM_PROTOCOLS: &[DatagramSpec] = &[];
+pub static DATAGRAM_PROTOCOLS: &[DatagramSpec] = &[
+];
 
 /// An expected future connection (e.g. an FTP data channel announced by PASV/PORT).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
