@@ -28,6 +28,7 @@
 //! direction. Specs whose ports match are probed first, then all the others, so Modbus on port
 //! 5020 or OPC UA on 48010 is found, and garbage on port 502 is not called Modbus.
 
+pub mod enip;
 pub mod ports;
 pub mod text;
 
@@ -108,10 +109,10 @@ pub struct DatagramSpec {
 }
 
 /// Every TCP dissector, in probe order (most specific signatures first).
-pub static STREAM_PROTOCOLS: &[StreamSpec] = &[];
+pub static STREAM_PROTOCOLS: &[StreamSpec] = &[enip::SPEC_TCP];
 
 /// Every UDP dissector.
-pub static DATAGRAM_PROTOCOLS: &[DatagramSpec] = &[];
+pub static DATAGRAM_PROTOCOLS: &[DatagramSpec] = &[enip::SPEC_UDP, enip::SPEC_IO];
 
 /// An expected future connection (e.g. an FTP data channel announced by PASV/PORT).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
