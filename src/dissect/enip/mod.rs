@@ -34,6 +34,7 @@
 //! * `enip.backplane_module`: identity of a module reached through a route ("slot 0: 1756-L61/B LOGIX5561 16.20 serial 0x0051823f").
 //! * `enip.connected_module`: identity answered on a connection whose Forward Open was not seen.
 //! * `enip.connection`: a connection opened by Forward Open (ids, RPIs, parameters; at most 32 per flow).
+//! * `enip.io_socket`: a socket address item of an I/O Forward Open ("T->O 239.192.1.32:2222 (family 2)").
 //! * `enip.cip_error`: a CIP error response ("Get_Attributes_All: Path destination unknown (0x05)"), once per kind per flow.
 //! * `enip.encap_error`: an encapsulation status other than success in a reply.
 //! * `cip_io.connection`: an implicit I/O connection id seen on the sender ("id 0x004b0201"; at most 32 per flow).
@@ -57,7 +58,8 @@
 //! `bad_identity_item`, `bad_cip_request`, `bad_cip_response`, `bad_epath`,
 //! `bad_multiple_service_packet`, `bad_unconnected_send`, `bad_forward_open`,
 //! `unknown_session_handle`, `open_transactions_limit`, `response_service_mismatch`,
-//! `truncated_datagram`, `bad_io_packet`, and a few more named after what was wrong.
+//! `truncated_pdu` (a gap inside a PDU), `truncated_datagram`, `bad_io_packet`, and a few more
+//! named after what was wrong.
 
 pub mod codes;
 pub mod parser;
@@ -264,6 +266,8 @@ pub struct EnipStream {
     synced: [bool; 2],
     /// Per direction: inside a run of skipped garbage (one anomaly per run).
     skipping: [bool; 2],
+    /// Per direction: a PDU whose header was read is waiting for the rest of its body.
+    partial: [bool; 2],
 }
 
 impl Default for EnipStream {
@@ -278,6 +282,7 @@ impl EnipStream {
             st: EnipState::new(),
             synced: [false; 2],
             skipping: [false; 2],
+            partial: [false; 2],
         }
     }
 
@@ -349,6 +354,7 @@ impl StreamDissector for EnipStream {
                 }
             }
             if rest.len() < HEADER_LEN {
+                self.partial[d] = true;
                 return Parsed::NeedMore {
                     consumed: off,
                     needed: HEADER_LEN,
@@ -369,21 +375,28 @@ impl StreamDissector for EnipStream {
             }
             let total = HEADER_LEN + h.length as usize;
             if rest.len() < total {
+                self.partial[d] = true;
                 return Parsed::NeedMore {
                     consumed: off,
                     needed: total,
                 };
             }
+            self.partial[d] = false;
             self.st.pdu(dir, &h, &body[..h.length as usize], cx);
             off += total;
         }
     }
 
-    fn gap(&mut self, dir: Dir, _len: u32, _cx: &mut Cx<'_>) {
+    fn gap(&mut self, dir: Dir, _len: u32, cx: &mut Cx<'_>) {
         // Missing bytes: trust nothing until a plausible header is found again.
         let d = di(dir);
+        if self.partial[d] {
+            // The capture lost the rest of a PDU (snap length, packet loss).
+            cx.anomaly("truncated_pdu");
+        }
         self.synced[d] = false;
         self.skipping[d] = false;
+        self.partial[d] = false;
     }
 }
 

@@ -383,6 +383,11 @@ impl EnipState {
                 cx.anomaly("unknown_session_handle");
             }
         }
+        for it in rr.cpf.items() {
+            if matches!(it.type_id, item::SOCKADDR_O2T | item::SOCKADDR_T2O) {
+                sockaddr_fact(dir, it, cx);
+            }
+        }
         let (key, msg, via) = if h.command == cmd::SEND_RR_DATA {
             let Some(data) = rr.cpf.find(item::UNCONNECTED_DATA) else {
                 cx.anomaly("missing_data_item");
@@ -711,6 +716,31 @@ impl EnipState {
         }
         cx.fact(sender(dir), "enip.cip_error", v);
     }
+}
+
+/// A socket address info item (Forward Open of class 0/1 I/O connections): where the I/O
+/// datagrams of the connection go, `enip.io_socket`.
+fn sockaddr_fact(dir: Dir, it: &parser::CpfItem<'_>, cx: &mut Cx<'_>) {
+    let d = it.data;
+    if d.len() != 16 {
+        cx.anomaly("bad_sockaddr_item");
+        return;
+    }
+    let family = u16::from_be_bytes([d[0], d[1]]);
+    let port = u16::from_be_bytes([d[2], d[3]]);
+    let dir_name = if it.type_id == item::SOCKADDR_O2T {
+        "O->T"
+    } else {
+        "T->O"
+    };
+    cx.fact(
+        sender(dir),
+        "enip.io_socket",
+        format!(
+            "{dir_name} {}.{}.{}.{}:{port} (family {family})",
+            d[4], d[5], d[6], d[7]
+        ),
+    );
 }
 
 /// Items of a cut CPF that are complete.

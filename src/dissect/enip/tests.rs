@@ -928,6 +928,27 @@ fn forward_open_connected_identity_and_forward_close() {
 }
 
 #[test]
+fn socket_address_items() {
+    // A Forward Open reply for an I/O connection carries a T->O socket address item.
+    let mut b = forward_open_reply();
+    b.extend_from_slice(&h("
+        0180 1000           item 0x8001 (sockaddr T->O), length 16
+        0002 08ae           sin_family 2, sin_port 2222 (big-endian)
+        efc00120            sin_addr 239.192.1.32
+        0000000000000000    sin_zero
+    "));
+    b[2] += 20; // encapsulation length
+    b[HEADER_LEN + 6] = 3; // item count
+    let env = run_tcp(&[(S, forward_open_request()), (C, b)]);
+    assert_eq!(
+        env.fact(SERVER, "enip.io_socket"),
+        vec!["T->O 239.192.1.32:2222 (family 2)"]
+    );
+    assert_eq!(env.fact(SERVER, "enip.connection").len(), 1);
+    assert!(env.anomalies().is_empty(), "{:?}", env.anomalies());
+}
+
+#[test]
 fn connection_tracking_and_close() {
     let mut env = Env::tcp();
     let mut d = EnipStream::new();
@@ -1168,7 +1189,9 @@ fn gap_resynchronises() {
     let mut d = EnipStream::new();
     let mut f = Feeder::new();
     let r = gaa_request();
-    f.feed(&mut d, S, &r[..20], &mut env);
+    // A whole PDU, then one cut after its header (snap length or loss).
+    f.feed(&mut d, S, &register_request(), &mut env);
+    f.feed(&mut d, S, &r[..30], &mut env);
     // The engine drops its buffer on a gap and tells the dissector.
     f.buf[0].clear();
     f.need[0] = 0;
@@ -1177,6 +1200,12 @@ fn gap_resynchronises() {
     tail.extend_from_slice(&list_identity_request());
     f.feed(&mut d, S, &tail, &mut env);
     assert_eq!(env.op(Op::Identify), Some((vec!["ListIdentity"], 1)));
+    assert_eq!(env.op(Op::Connect), Some((vec!["RegisterSession"], 1)));
+    assert!(env.op(Op::Read).is_none(), "the cut request is not guessed");
+    // The PDU cut by the gap is counted; a gap between PDUs is not.
+    assert_eq!(env.anomaly("truncated_pdu"), 1);
+    d.gap(S, 100, &mut env.cx());
+    assert_eq!(env.anomaly("truncated_pdu"), 1);
 }
 
 #[test]
