@@ -41,7 +41,8 @@ pub enum Via {
 pub struct ReqInfo {
     pub service: u8,
     pub symbolic: bool,
-    /// No instance, or instance 1.
+    /// No instance, or instance 1 (and, in a Multiple Service Packet, reached on the packet's
+    /// own route): a response to it can describe the device's identity.
     pub first_instance: bool,
     /// Class id, 0 when the path has none (class 0 does not exist).
     pub class: u16,
@@ -496,7 +497,13 @@ impl EnipState {
                     let nested = self.cip_request(m, via, depth + 1, ops, cx);
                     if k < MSP_MAX {
                         items[k] = match nested {
-                            Some((Kind::Single(i), _)) => i,
+                            Some((Kind::Single(i), v)) if v == via => i,
+                            // Routed on by an embedded Unconnected Send: another module
+                            // answers; its identity must not be taken for this one's.
+                            Some((Kind::Single(i), _)) => ReqInfo {
+                                first_instance: false,
+                                ..i
+                            },
                             _ => ReqInfo::default(),
                         };
                         n = k + 1;
@@ -597,6 +604,10 @@ impl EnipState {
         let party = sender(dir);
         match kind {
             Kind::Single(req) => {
+                if req.service == 0 {
+                    // An embedded request that was not remembered (bounds, nesting).
+                    return;
+                }
                 if resp.service != req.service & 0x7F {
                     // An Unconnected Send that failed on the way answers as 0x52.
                     if resp.service != svc::UNCONNECTED_SEND {

@@ -1039,6 +1039,19 @@ fn multiple_service_packet_request_and_response() {
         vec![("1756-ENBT/A".into(), "enip.identity_object")]
     );
     assert!(env.anomalies().is_empty(), "{:?}", env.anomalies());
+    // An embedded Unconnected Send to slot 2 inside the packet: the identity that comes back
+    // is another module's, never claimed for the IP.
+    let us = h("52 02 2006 2401 | 05 9d 0600 | 01 02 2001 2401 | 01 00 | 01 02");
+    let mut m = h("0a 02 2002 2401 | 0100 0400");
+    m.extend_from_slice(&us);
+    let resp = rr(
+        3,
+        &h("8a 00 00 00 | 0100 0400 | 81 00 00 00 0100 0e00 6712 210a 6031 b2a17500 03 414243 03"),
+    );
+    let env = run_tcp(&[(S, rr(3, &m)), (C, resp)]);
+    assert!(env.claim(SERVER, "product").is_empty());
+    assert_eq!(env.op(Op::Identify), Some((vec!["Get_Attributes_All"], 1)));
+    assert!(env.anomalies().is_empty(), "{:?}", env.anomalies());
     // A packet whose count promises more offsets than there are: an anomaly, no panic.
     let bad = rr(1, &h("0a 02 2002 2401 | 0500 0600"));
     let env = run_tcp(&[(S, bad)]);
