@@ -463,7 +463,7 @@ impl Timing {
 }
 
 fn ms_from_ns(ns: u64) -> String {
-    let tenths = (ns + 50_000) / 100_000;
+    let tenths = ns.saturating_add(50_000) / 100_000;
     format!("{}.{}", tenths / 10, tenths % 10)
 }
 

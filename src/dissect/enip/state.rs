@@ -8,6 +8,7 @@ use super::parser::{self, EncapHeader, Identity, PortSeg};
 use crate::dissect::text::device_string;
 use crate::dissect::{Cx, Dir, Party};
 use crate::inventory::observation::{Op, Transport};
+use std::collections::VecDeque;
 use std::fmt::Write as _;
 
 /// Embedded requests of a Multiple Service Packet remembered for its response.
@@ -146,7 +147,7 @@ pub fn sender(dir: Dir) -> Party {
 pub struct EnipState {
     /// Session handle granted by the last RegisterSession reply.
     pub session: Option<u32>,
-    pending: Vec<Pending>,
+    pending: VecDeque<Pending>,
     pub conns: Vec<Conn>,
     seen: Vec<u64>,
     conn_facts: usize,
@@ -174,10 +175,10 @@ impl EnipState {
     fn push(&mut self, p: Pending, cx: &mut Cx<'_>) {
         let cap = cx.limits.max_open_transactions.clamp(1, MAX_PENDING);
         if self.pending.len() >= cap {
-            self.pending.remove(0);
+            self.pending.pop_front();
             cx.anomaly("open_transactions_limit");
         }
-        self.pending.push(p);
+        self.pending.push_back(p);
     }
 
     fn take(&mut self, key: TxKey) -> Option<Pending> {
@@ -203,7 +204,7 @@ impl EnipState {
                 _ => None,
             }
         })?;
-        Some(self.pending.remove(pos))
+        self.pending.remove(pos)
     }
 
     /// One encapsulation PDU (`body` is exactly the `length` bytes after the header, or what a
