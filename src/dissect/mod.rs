@@ -28,6 +28,7 @@
 //! direction. Specs whose ports match are probed first, then all the others, so Modbus on port
 //! 5020 or OPC UA on 48010 is found, and garbage on port 502 is not called Modbus.
 
+pub mod enip;
 pub mod modbus;
 pub mod opcua;
 pub mod ports;
@@ -112,13 +113,20 @@ pub struct DatagramSpec {
 /// Every TCP dissector, in probe order (most specific signatures first).
 pub static STREAM_PROTOCOLS: &[StreamSpec] = &[
     opcua::SPEC,
+    enip::SPEC_TCP,
     StreamSpec { proto: modbus::PROTO, ports: modbus::PORTS, probe: modbus::probe, new: modbus::new },
 ];
 
 
 /// Every UDP dissector.
 pub static DATAGRAM_PROTOCOLS: &[DatagramSpec] = &[
+    enip::SPEC_UDP,
+    enip::SPEC_IO,
 ];
+
+
+/// Every UDP dissector.
+
 
 /// An expected future connection (e.g. an FTP data channel announced by PASV/PORT).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
