@@ -28,8 +28,14 @@
 //! direction. Specs whose ports match are probed first, then all the others, so Modbus on port
 //! 5020 or OPC UA on 48010 is found, and garbage on port 502 is not called Modbus.
 
+pub mod ftp;
+pub mod http;
 pub mod ports;
+pub mod ssh;
+pub mod telnet;
 pub mod text;
+pub mod tftp;
+pub mod tls;
 
 use crate::config::Limits;
 use crate::evidence::Ev;
@@ -108,10 +114,11 @@ pub struct DatagramSpec {
 }
 
 /// Every TCP dissector, in probe order (most specific signatures first).
-pub static STREAM_PROTOCOLS: &[StreamSpec] = &[];
+pub static STREAM_PROTOCOLS: &[StreamSpec] =
+    &[ssh::SPEC, tls::SPEC, http::SPEC, ftp::SPEC, telnet::SPEC];
 
 /// Every UDP dissector.
-pub static DATAGRAM_PROTOCOLS: &[DatagramSpec] = &[];
+pub static DATAGRAM_PROTOCOLS: &[DatagramSpec] = &[tftp::SPEC];
 
 /// An expected future connection (e.g. an FTP data channel announced by PASV/PORT).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
