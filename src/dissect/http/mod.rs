@@ -35,6 +35,8 @@
 pub mod parser;
 pub mod state;
 #[cfg(test)]
+pub(crate) mod testkit;
+#[cfg(test)]
 mod tests;
 
 use crate::dissect::{Dir, Probe, StreamDissector, StreamSpec};

@@ -329,28 +329,28 @@ impl Http {
             self.side(dir).line_start = data.get(lead - 1) == Some(&b'\n');
             return Step::Adv(lead);
         }
-        let Some(end) = parser::header_block_end(data) else {
-            // Incomplete head: judge the first line as soon as it is there.
-            if let Some(nl) = memchr::memchr(b'\n', data) {
-                let first = data.get(..nl).unwrap_or(&[]);
-                let first = first.strip_suffix(b"\r").unwrap_or(first);
-                let ok = match dir {
-                    Dir::ToServer => parser::parse_request_line(first)
-                        .is_ok_and(|(r, l)| r.is_empty() && l.version.is_some()),
-                    Dir::ToClient => parser::parse_status_line(first).is_ok(),
+        // Judge the first line as soon as it is there, before taking the block.
+        if let Some(nl) = memchr::memchr(b'\n', data) {
+            let first = data.get(..nl).unwrap_or(&[]);
+            let first = first.strip_suffix(b"\r").unwrap_or(first);
+            let ok = match dir {
+                Dir::ToServer => parser::parse_request_line(first)
+                    .is_ok_and(|(r, l)| r.is_empty() && l.version.is_some()),
+                Dir::ToClient => parser::parse_status_line(first).is_ok(),
+            };
+            if !ok {
+                let kind = match dir {
+                    Dir::ToServer => "http_malformed_request_line",
+                    Dir::ToClient => "http_malformed_status_line",
                 };
-                if !ok {
-                    let kind = match dir {
-                        Dir::ToServer => "http_malformed_request_line",
-                        Dir::ToClient => "http_malformed_status_line",
-                    };
-                    self.lost(dir, cx, kind);
-                    return Step::Adv(0);
-                }
-            } else if plausible_start(dir, data) == Some(false) {
-                self.lost(dir, cx, "http_garbage");
+                self.lost(dir, cx, kind);
                 return Step::Adv(0);
             }
+        } else if plausible_start(dir, data) == Some(false) {
+            self.lost(dir, cx, "http_garbage");
+            return Step::Adv(0);
+        }
+        let Some(end) = parser::header_block_end(data) else {
             if data.len() >= MAX_HEADER_BLOCK {
                 self.lost(dir, cx, "http_header_too_large");
                 // The head is skipped line by line until a new message starts.

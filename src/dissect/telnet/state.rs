@@ -284,6 +284,19 @@ impl Telnet {
             return;
         }
         let n = norm(&self.line);
+        if self.login == Login::AwaitOutcome {
+            // The verdict may come before its end of line (`Last login: ...` in pieces).
+            if contains_any(&n, codes::FAILURE_TEXT) {
+                self.emit(Outcome::Failure, cx);
+                self.login = Login::Idle;
+                return;
+            }
+            if contains_any(&n, codes::SUCCESS_TEXT) {
+                self.emit(Outcome::Success, cx);
+                self.login = Login::Done;
+                return;
+            }
+        }
         if ends_with_any(&n, codes::LOGIN_PROMPTS) {
             if self.login == Login::AwaitOutcome {
                 self.emit(Outcome::Failure, cx);
@@ -311,19 +324,25 @@ impl Telnet {
 
     fn server_bytes(&mut self, data: &[u8], cx: &mut Cx<'_>) {
         let d = di(Dir::ToClient);
+        // A prompt is judged once, when text was added to the current line.
+        let mut changed = false;
         for &b in data {
             let Some(c) = self.neg[d].byte(b) else {
                 continue;
             };
             match c {
-                b'\n' => self.server_line(cx),
+                b'\n' => {
+                    self.server_line(cx);
+                    changed = false;
+                }
                 b'\r' | 0 => {}
                 0x08 | 0x7f => {
-                    self.line.pop();
+                    changed |= self.line.pop().is_some();
                 }
                 _ => {
                     if self.line.len() < MAX_LINE {
                         self.line.push(c);
+                        changed = true;
                     }
                 }
             }
@@ -331,7 +350,9 @@ impl Telnet {
                 break;
             }
         }
-        self.server_prompt(cx);
+        if changed {
+            self.server_prompt(cx);
+        }
         self.check_encryption(cx);
     }
 

@@ -58,6 +58,11 @@ impl Tls {
         }
     }
 
+    /// Bytes held for handshake reassembly (bounded).
+    pub fn held_bytes(&self) -> usize {
+        self.hs[0].len() + self.hs[1].len()
+    }
+
     fn encrypted(&mut self, dir: Dir) {
         let d = di(dir);
         self.phase[d] = Phase::Encrypted;
