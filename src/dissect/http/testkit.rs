@@ -349,7 +349,7 @@ pub fn growing_prefix(
     let whole = run_script(proto, port, new, script, 0);
     let expected = whole.summary();
     let longest = script.iter().map(|(_, d)| d.len()).max().unwrap_or(1);
-    for chunk in (1..=longest.min(64)).chain([longest / 2, longest].into_iter()) {
+    for chunk in (1..=longest.min(64)).chain([longest / 2, longest]) {
         let h = run_script(proto, port, new, script, chunk.max(1));
         assert_eq!(h.summary(), expected, "segments of {chunk} bytes");
     }
