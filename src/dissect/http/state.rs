@@ -16,6 +16,8 @@ const MAX_FORM_BODY: u64 = 8 * 1024;
 const MAX_CHUNK_LINE: usize = 1024;
 /// Upper bound of pending requests, whatever `max_open_transactions` says.
 const MAX_PENDING: usize = 64;
+/// Bytes of a request path kept for `http.login_form`.
+const PATH_MAX: usize = 128;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Chunk {
@@ -49,8 +51,9 @@ enum Phase {
 struct Pending {
     head: bool,
     connect: bool,
-    /// Request path (bounded), for `http.login_form`.
-    path: String,
+    /// Request path (first bytes, inline: no allocation per request), for `http.login_form`.
+    path: [u8; PATH_MAX],
+    path_len: u8,
     auth: Option<PendingAuth>,
 }
 
@@ -87,10 +90,11 @@ impl Side {
 }
 
 /// Response body being read: what it is scanned for.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct RespBody {
     html: Option<HtmlScan>,
-    path: String,
+    /// Path of the request this response answers (inline bytes, length).
+    path: ([u8; PATH_MAX], u8),
     title_sent: bool,
     form_sent: bool,
 }
@@ -254,7 +258,12 @@ impl Http {
             resp: Side::new(),
             pending: VecDeque::new(),
             req_body: ReqBody::default(),
-            resp_body: RespBody::default(),
+            resp_body: RespBody {
+                html: None,
+                path: ([0; PATH_MAX], 0),
+                title_sent: false,
+                form_sent: false,
+            },
             last_host: 0,
             last_ua: 0,
             last_server: 0,
@@ -428,10 +437,16 @@ impl Http {
             .iter()
             .position(|&c| c == b'?' || c == b'#')
             .unwrap_or(rl.uri.len());
+        let src = rl.uri.get(..path_end.min(PATH_MAX)).unwrap_or(&[]);
+        let mut path = [0u8; PATH_MAX];
+        path.get_mut(..src.len())
+            .unwrap_or(&mut [])
+            .copy_from_slice(src);
         let p = Pending {
             head: rl.method == b"HEAD",
             connect: rl.method == b"CONNECT",
-            path: text(rl.uri.get(..path_end.min(128)).unwrap_or(&[])),
+            path,
+            path_len: src.len() as u8,
             auth,
         };
         let cap = cx.limits.max_open_transactions.clamp(1, MAX_PENDING);
@@ -577,7 +592,7 @@ impl Http {
             self.pending.pop_front()
         };
         let (head, connect) = req.as_ref().map_or((false, false), |r| (r.head, r.connect));
-        let mut path = String::new();
+        let mut path = ([0u8; PATH_MAX], 0u8);
         if let Some(r) = req {
             let outcome = match code {
                 401 | 403 => Outcome::Failure,
@@ -587,7 +602,7 @@ impl Http {
                 _ => Outcome::Success,
             };
             Self::emit(r.auth, outcome, cx);
-            path = r.path;
+            path = (r.path, r.path_len);
         }
         if code == 101 || (connect && (200..300).contains(&code)) {
             self.req.phase = Phase::Opaque;
@@ -636,8 +651,13 @@ impl Http {
         }
         if h.password_input && !b.form_sent {
             b.form_sent = true;
-            let p = if b.path.is_empty() { "/" } else { &b.path };
-            cx.fact(Party::Server, "http.login_form", p.to_string());
+            let p = b.path.0.get(..b.path.1 as usize).unwrap_or(&[]);
+            let p = if p.is_empty() {
+                "/".to_string()
+            } else {
+                text(p)
+            };
+            cx.fact(Party::Server, "http.login_form", p);
         }
         if h.done() || (b.title_sent && b.form_sent) {
             b.html = None;

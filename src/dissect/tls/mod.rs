@@ -1,5 +1,6 @@
 //! TLS (`tls`; ports 443, 8443, 4843 (OPC UA over TLS), 636, 993, 995 as a hint; found by
-//! content anywhere a ClientHello or ServerHello opens a flow). Port 3389 is deliberately not
+//! content anywhere a ClientHello opens a flow, and on those ports also from a ServerHello or
+//! an application-data record when the capture starts mid-session). Port 3389 is deliberately not
 //! listed: RDP negotiates TLS inside its own protocol (the RDP dissector's business); a flow on
 //! 3389 is only called TLS when it opens with a TLS hello.
 //!
@@ -73,7 +74,10 @@ pub fn probe(dir: Dir, data: &[u8], port_match: bool) -> Probe {
                 return Probe::NoMatch;
             };
             let hl = u32::from_be_bytes([0, l0, l1, l2]);
-            if t == want && vmaj == 3 && (38..=(1 << 17)).contains(&hl) && h.len >= 42 {
+            // A ServerHello first (the ClientHello was missed) only counts on a TLS port: on
+            // 3389 the TLS inside RDP belongs to the RDP dissector.
+            let side_ok = dir == Dir::ToServer || port_match;
+            if t == want && side_ok && vmaj == 3 && (38..=(1 << 17)).contains(&hl) && h.len >= 42 {
                 Probe::Match
             } else {
                 Probe::NoMatch

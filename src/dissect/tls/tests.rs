@@ -131,7 +131,9 @@ fn probes() {
     assert_eq!(probe(ToServer, &ch, false), Probe::Match);
     assert_eq!(probe(ToServer, &ch[..4], false), Probe::NeedMore);
     let sh = record(22, 3, &server_hello(false));
-    assert_eq!(probe(ToClient, &sh, false), Probe::Match);
+    assert_eq!(probe(ToClient, &sh, true), Probe::Match);
+    // Off the TLS ports (3389: RDP's own TLS) a flow is TLS only when a ClientHello opens it.
+    assert_eq!(probe(ToClient, &sh, false), Probe::NoMatch);
     // A ClientHello from the server side, application data off a TLS port: no.
     assert_eq!(probe(ToClient, &ch, false), Probe::NoMatch);
     let app = record(23, 3, &[0x42; 40]);
