@@ -29,8 +29,14 @@
 //! 5020 or OPC UA on 48010 is found, and garbage on port 502 is not called Modbus.
 
 pub mod enip;
+pub mod ftp;
+pub mod http;
 pub mod modbus;
 pub mod opcua;
+pub mod ssh;
+pub mod telnet;
+pub mod tftp;
+pub mod tls;
 pub mod ports;
 pub mod text;
 
@@ -112,9 +118,14 @@ pub struct DatagramSpec {
 
 /// Every TCP dissector, in probe order (most specific signatures first).
 pub static STREAM_PROTOCOLS: &[StreamSpec] = &[
+    ssh::SPEC,
     opcua::SPEC,
+    tls::SPEC,
     enip::SPEC_TCP,
     StreamSpec { proto: modbus::PROTO, ports: modbus::PORTS, probe: modbus::probe, new: modbus::new },
+    http::SPEC,
+    ftp::SPEC,
+    telnet::SPEC,
 ];
 
 
@@ -122,7 +133,12 @@ pub static STREAM_PROTOCOLS: &[StreamSpec] = &[
 pub static DATAGRAM_PROTOCOLS: &[DatagramSpec] = &[
     enip::SPEC_UDP,
     enip::SPEC_IO,
+    tftp::SPEC,
 ];
+
+
+/// Every UDP dissector.
+
 
 
 /// Every UDP dissector.
