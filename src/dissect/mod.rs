@@ -29,6 +29,7 @@
 //! 5020 or OPC UA on 48010 is found, and garbage on port 502 is not called Modbus.
 
 pub mod ports;
+pub mod snmp;
 pub mod text;
 
 use crate::config::Limits;
@@ -111,7 +112,14 @@ pub struct DatagramSpec {
 pub static STREAM_PROTOCOLS: &[StreamSpec] = &[];
 
 /// Every UDP dissector.
-pub static DATAGRAM_PROTOCOLS: &[DatagramSpec] = &[];
+pub static DATAGRAM_PROTOCOLS: &[DatagramSpec] = &[
+    DatagramSpec {
+        proto: "snmp",
+        ports: snmp::PORTS,
+        probe: snmp::probe,
+        new: snmp::new,
+    },
+];
 
 /// An expected future connection (e.g. an FTP data channel announced by PASV/PORT).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
