@@ -31,6 +31,7 @@
 pub mod ports;
 pub mod snmp;
 pub mod text;
+pub mod vnc;
 
 use crate::config::Limits;
 use crate::evidence::Ev;
@@ -109,7 +110,14 @@ pub struct DatagramSpec {
 }
 
 /// Every TCP dissector, in probe order (most specific signatures first).
-pub static STREAM_PROTOCOLS: &[StreamSpec] = &[];
+pub static STREAM_PROTOCOLS: &[StreamSpec] = &[
+    StreamSpec {
+        proto: "vnc",
+        ports: vnc::PORTS,
+        probe: vnc::probe,
+        new: vnc::new,
+    },
+];
 
 /// Every UDP dissector.
 pub static DATAGRAM_PROTOCOLS: &[DatagramSpec] = &[

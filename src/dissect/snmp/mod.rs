@@ -216,13 +216,11 @@ impl Snmp {
             c.agent = agent;
             let ok = pdu.error_status == 0;
             match req.map(|p| p.kind) {
-                Some(PduKind::Set) if ok => {
-                    if !c.set_ok {
-                        c.set_ok = true;
-                        cx.fact(agent, "snmp.community_access", "rw");
-                    }
+                Some(PduKind::Set) if ok && !c.set_ok => {
+                    c.set_ok = true;
+                    cx.fact(agent, "snmp.community_access", "rw");
                 }
-                Some(PduKind::Set) => c.set_refused = true,
+                Some(PduKind::Set) if !ok => c.set_refused = true,
                 Some(PduKind::Get | PduKind::GetNext | PduKind::GetBulk) if ok => c.get_ok = true,
                 _ => {}
             }
