@@ -29,6 +29,7 @@
 //! 5020 or OPC UA on 48010 is found, and garbage on port 502 is not called Modbus.
 
 pub mod ports;
+pub mod rdp;
 pub mod snmp;
 pub mod text;
 pub mod vnc;
@@ -111,6 +112,14 @@ pub struct DatagramSpec {
 
 /// Every TCP dissector, in probe order (most specific signatures first).
 pub static STREAM_PROTOCOLS: &[StreamSpec] = &[
+    // RDP before ISO-TSAP/S7: both start with TPKT + X.224 CR; RDP's carries a cookie or an
+    // rdpNegReq instead of TSAP parameters.
+    StreamSpec {
+        proto: "rdp",
+        ports: rdp::PORTS,
+        probe: rdp::probe,
+        new: rdp::new,
+    },
     StreamSpec {
         proto: "vnc",
         ports: vnc::PORTS,
