@@ -30,6 +30,7 @@
 
 pub mod ports;
 pub mod rdp;
+pub mod remote;
 pub mod snmp;
 pub mod text;
 pub mod vnc;
@@ -126,6 +127,12 @@ pub static STREAM_PROTOCOLS: &[StreamSpec] = &[
         probe: vnc::probe,
         new: vnc::new,
     },
+    StreamSpec {
+        proto: "teamviewer",
+        ports: remote::TEAMVIEWER_PORTS,
+        probe: remote::probe_teamviewer_tcp,
+        new: remote::new_teamviewer_tcp,
+    },
 ];
 
 /// Every UDP dissector.
@@ -135,6 +142,12 @@ pub static DATAGRAM_PROTOCOLS: &[DatagramSpec] = &[
         ports: snmp::PORTS,
         probe: snmp::probe,
         new: snmp::new,
+    },
+    DatagramSpec {
+        proto: "teamviewer",
+        ports: remote::TEAMVIEWER_PORTS,
+        probe: remote::probe_teamviewer_udp,
+        new: remote::new_teamviewer_udp,
     },
 ];
 
