@@ -547,3 +547,17 @@ fn fuzz_stream() {
         h.close();
     }
 }
+
+#[test]
+fn midstream_session_is_skipped_quietly() {
+    // Picked up after the connection sequence: data PDUs and fast-path, nothing to report.
+    let s = run(&[
+        (C, send_data(&[0x08, 0x00, 0x00, 0x00, 1, 2, 3, 4])),
+        (
+            S,
+            dt(&[0x68, 0x00, 0x01, 0x03, 0xeb, 0x70, 0x02, 0xaa, 0xbb]),
+        ),
+        (C, vec![0x44, 0x05, 0x01, 0x02, 0x03]),
+    ]);
+    assert!(s.is_empty(), "{s:#?}");
+}

@@ -20,8 +20,10 @@
 //! Facts (on the agent unless said otherwise):
 //! * `snmp.version`: `v1`, `v2c`, `v3` (or `other`);
 //! * `snmp.community_access`: `rw` when a SetRequest with a community got a noError response,
-//!   `ro` when only reads succeeded (or sets were refused);
-//! * `snmp.community_unanswered`: number of community requests of the flow never answered;
+//!   `ro` when only reads succeeded (or sets were refused) in that flow; managers often use a
+//!   new source port per request, so one agent can show both: `rw` is the stronger evidence;
+//! * `snmp.community_unanswered`: number of requests of the flow never answered (including
+//!   those pushed out of the bounded open-request table);
 //! * `snmp.v3_flags`: `noAuthNoPriv`, `authNoPriv`, `authPriv` (security level of requests);
 //! * `snmp.engine_id`: authoritative engine ID, hex; `snmp.engine_enterprise`: its enterprise
 //!   number (first four octets & 0x7fffffff);
@@ -31,7 +33,8 @@
 //! * `snmp.trap_enterprise` (v1 trap enterprise OID), `snmp.trap_generic` (generic trap name,
 //!   e.g. `authenticationFailure`).
 //!
-//! Claims (on the agent, source `snmp.get_response`, confidence 80): `snmp.sysDescr`,
+//! Claims (on the agent, source `snmp.get_response`, or `snmp.notification` for system scalars
+//! carried in a trap or inform (on its sender), confidence 80): `snmp.sysDescr`,
 //! `snmp.sysObjectID` (dotted), `snmp.sysName` and `hostname`, `snmp.sysLocation`,
 //! `snmp.sysContact`; `vendor` (70) from the enterprise number of a sysObjectID under
 //! 1.3.6.1.4.1 ([`codes::enterprise_vendor`]); `vendor` (40) from the engine ID's enterprise.
@@ -173,7 +176,10 @@ impl Snmp {
         }
         if let Some(p) = pdu {
             if p.kind == PduKind::Response {
-                self.system_group(p.varbinds, agent, cx);
+                self.system_group(p.varbinds, agent, "snmp.get_response", cx);
+            } else if p.kind.is_notification() || p.kind == PduKind::Inform {
+                // Notifications may carry the originator's system scalars (sysName.0, ...).
+                self.system_group(p.varbinds, sender(dir), "snmp.notification", cx);
             } else if p.kind != PduKind::Unknown {
                 // Validate the bindings of every other PDU (no allocation).
                 if VarBinds::new(p.varbinds).any(|r| r.is_err()) {
@@ -362,8 +368,7 @@ impl Snmp {
     }
 
     /// Claims from a Response's system-group bindings (each scalar once per flow).
-    fn system_group(&mut self, list: &[u8], agent: Party, cx: &mut Cx<'_>) {
-        const SRC: &str = "snmp.get_response";
+    fn system_group(&mut self, list: &[u8], agent: Party, src: &'static str, cx: &mut Cx<'_>) {
         for vb in VarBinds::new(list) {
             let vb = match vb {
                 Ok(vb) => vb,
@@ -390,7 +395,7 @@ impl Snmp {
             match (bit, vb.value) {
                 (1, Value::OctetString(s)) => {
                     let s = text::device_string(s);
-                    cx.claim(agent, "snmp.sysDescr", &s, SRC, 80);
+                    cx.claim(agent, "snmp.sysDescr", &s, src, 80);
                     cx.fact(agent, "snmp.sysDescr", s);
                 }
                 (2, Value::Oid(o)) => {
@@ -398,7 +403,7 @@ impl Snmp {
                         cx.anomaly("ber_bad_value");
                         continue;
                     };
-                    cx.claim(agent, "snmp.sysObjectID", &dotted, SRC, 80);
+                    cx.claim(agent, "snmp.sysObjectID", &dotted, src, 80);
                     if let Some(rest) = o.strip_prefix(codes::ENTERPRISES) {
                         if let Some(n) = enterprise_of(rest) {
                             if let Some(vendor) = codes::enterprise_vendor(n) {
@@ -408,15 +413,15 @@ impl Snmp {
                     }
                 }
                 (4, Value::OctetString(s)) => {
-                    cx.claim(agent, "snmp.sysContact", &text::device_string(s), SRC, 80)
+                    cx.claim(agent, "snmp.sysContact", &text::device_string(s), src, 80)
                 }
                 (8, Value::OctetString(s)) => {
                     let s = text::device_string(s);
-                    cx.claim(agent, "snmp.sysName", &s, SRC, 80);
-                    cx.claim(agent, "hostname", &s, SRC, 80);
+                    cx.claim(agent, "snmp.sysName", &s, src, 80);
+                    cx.claim(agent, "hostname", &s, src, 80);
                 }
                 (16, Value::OctetString(s)) => {
-                    cx.claim(agent, "snmp.sysLocation", &text::device_string(s), SRC, 80)
+                    cx.claim(agent, "snmp.sysLocation", &text::device_string(s), src, 80)
                 }
                 (32, Value::Integer(n)) => {
                     cx.fact(agent, "snmp.sysServices", n.to_string());

@@ -186,10 +186,12 @@ fn e<T>(r: Result<T, nom::Err<BerError>>) -> Result<T, BerError> {
 
 /// Quick structural check of the start of a datagram: SEQUENCE, INTEGER version 0/1/3, then a
 /// community OCTET STRING and a PDU tag (v1/v2c) or a msgGlobalData SEQUENCE (v3).
+/// The outer SEQUENCE may be cut short (a capture snap length): only what is there is read.
 pub fn looks_like_snmp(i: &[u8]) -> bool {
-    let Ok((_, body)) = sequence(i) else {
+    let Ok((rest, (UNIVERSAL, true, 16, len))) = ber::header(i) else {
         return false;
     };
+    let body = rest.get(..len).unwrap_or(rest);
     let Ok((rest, version)) = integer(body) else {
         return false;
     };

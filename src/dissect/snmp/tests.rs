@@ -490,6 +490,15 @@ fn probe_positive_and_negative() {
     trailing.push(0);
     assert_eq!(probe(Dir::ToServer, &trailing, true), Probe::Match);
     assert_eq!(probe(Dir::ToServer, &trailing, false), Probe::NoMatch);
+    // cut short by a snap length: still SNMP on its port (the parse counts an anomaly)
+    assert_eq!(
+        probe(Dir::ToServer, &V1_GET_SYSDESCR[..30], true),
+        Probe::Match
+    );
+    assert_eq!(
+        probe(Dir::ToServer, &V1_GET_SYSDESCR[..30], false),
+        Probe::NoMatch
+    );
     // negatives
     let mut rng = Rng(7);
     for _ in 0..200 {
@@ -678,6 +687,7 @@ fn v2_trap_and_inform() {
             &[
                 ("1.3.6.1.2.1.1.3.0", t(0x43, &[1])),
                 ("1.3.6.1.6.3.1.1.4.1.0", oid("1.3.6.1.6.3.1.1.5.1")),
+                ("1.3.6.1.2.1.1.5.0", ostr(b"rtu-7")),
             ],
         ),
     );
@@ -691,6 +701,11 @@ fn v2_trap_and_inform() {
     assert!(s.contains(&r#"auth snmp-community att=1 ok=1 fail=0 offered=0 clear=true users={} secrets={"inf", "traps"}"#.to_string()), "{s:#?}");
     assert!(s.contains(&r#"op Other {"trap"} x2"#.to_string()), "{s:#?}");
     assert!(has(&s, "fact client snmp.version=v2c"), "{s:#?}");
+    // The trap's sysName.0 names its sender (the agent, here the flow's client).
+    assert!(
+        s.contains(&"claim client hostname=rtu-7 src=snmp.notification conf=80".to_string()),
+        "{s:#?}"
+    );
 }
 
 #[test]
