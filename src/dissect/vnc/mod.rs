@@ -219,6 +219,11 @@ impl Vnc {
                         Some(t) => t,
                         None => match self.st.single_offer {
                             Some(t) => u32::from(t),
+                            // The client side is gone (gap): nothing more to follow.
+                            None if self.st.cli == Cli::Done => {
+                                self.st.srv = Srv::Done;
+                                continue;
+                            }
                             None => return wait_other(d, off),
                         },
                     };
@@ -405,6 +410,10 @@ impl Vnc {
                 }
                 Cli::AfterChoice => {
                     let Some(t) = self.st.chosen else {
+                        if self.st.srv == Srv::Done {
+                            self.st.cli = Cli::Done;
+                            continue;
+                        }
                         return wait_other(d, off);
                     };
                     self.st.cli = match t {
@@ -424,6 +433,10 @@ impl Vnc {
                 }
                 Cli::ArdResponse => {
                     let Some(k) = self.st.ard_keylen else {
+                        if self.st.srv == Srv::Done {
+                            self.st.cli = Cli::Done;
+                            continue;
+                        }
                         return wait_other(d, off);
                     };
                     let len = parser::ard_response_len(k);

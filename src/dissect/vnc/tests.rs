@@ -435,3 +435,23 @@ fn fuzz_stream() {
         assert!(h.buffered() <= h.limits.max_pdu_bytes);
     }
 }
+
+#[test]
+fn waiting_on_a_side_that_is_gone_does_not_buffer() {
+    // 3.3 client waits for the server-decided type; the server side has a gap: the client's
+    // bytes are skipped, not buffered until pdu_too_large.
+    let mut h = harness();
+    h.feed(S, b"RFB 003.003\n");
+    h.feed(C, b"RFB 003.003\n");
+    h.gap(S, 4);
+    for _ in 0..100 {
+        h.feed(C, &[0x42; 1000]);
+    }
+    assert_eq!(h.buffered(), 0);
+    h.close();
+    assert!(
+        !has(&summary(&h.store), "anomaly"),
+        "{:#?}",
+        summary(&h.store)
+    );
+}
