@@ -29,6 +29,7 @@
 //! 5020 or OPC UA on 48010 is found, and garbage on port 502 is not called Modbus.
 
 pub mod ports;
+pub mod s7;
 pub mod text;
 
 use crate::config::Limits;
@@ -108,7 +109,7 @@ pub struct DatagramSpec {
 }
 
 /// Every TCP dissector, in probe order (most specific signatures first).
-pub static STREAM_PROTOCOLS: &[StreamSpec] = &[];
+pub static STREAM_PROTOCOLS: &[StreamSpec] = &[s7::SPEC];
 
 /// Every UDP dissector.
 pub static DATAGRAM_PROTOCOLS: &[DatagramSpec] = &[];
