@@ -517,10 +517,8 @@ impl S7Dissector {
         };
         let (mut op, mut detail) = codes::job_op(func);
         match func {
-            codes::FN_READ_VAR | codes::FN_WRITE_VAR => {
-                if !var_items_ok(pdu.params) {
-                    cx.anomaly("s7_var_items_malformed");
-                }
+            codes::FN_READ_VAR | codes::FN_WRITE_VAR if !var_items_ok(pdu.params) => {
+                cx.anomaly("s7_var_items_malformed");
             }
             codes::FN_REQUEST_DOWNLOAD
             | codes::FN_DOWNLOAD_BLOCK
@@ -537,10 +535,8 @@ impl S7Dissector {
                 Ok((_, pi)) => (op, detail) = codes::pi_service(pi.service),
                 Err(_) => cx.anomaly("s7_pi_malformed"),
             },
-            codes::FN_PLC_STOP => {
-                if parser::parse_plc_stop(pdu.params).is_err() {
-                    cx.anomaly("s7_pi_malformed");
-                }
+            codes::FN_PLC_STOP if parser::parse_plc_stop(pdu.params).is_err() => {
+                cx.anomaly("s7_pi_malformed");
             }
             _ => {}
         }
@@ -592,11 +588,9 @@ impl S7Dissector {
         match up.typ {
             codes::UD_TYPE_REQUEST => self.ud_request(dir, pdu.pdu_ref, &up, ud, cx),
             codes::UD_TYPE_RESPONSE => self.ud_response(dir, pdu.pdu_ref, &up, ud, cx),
-            codes::UD_TYPE_PUSH => {
-                if up.group == codes::UD_GROUP_MODE_TRANSITION {
-                    if let Some(m) = codes::mode_transition(up.sub) {
-                        self.cpu_state(responder(dir), m, cx);
-                    }
+            codes::UD_TYPE_PUSH if up.group == codes::UD_GROUP_MODE_TRANSITION => {
+                if let Some(m) = codes::mode_transition(up.sub) {
+                    self.cpu_state(responder(dir), m, cx);
                 }
             }
             _ => {}
@@ -957,10 +951,8 @@ impl S7Dissector {
 
     fn mms(&mut self, dir: Dir, p: &[u8], cx: &mut Cx<'_>) {
         match p.first().copied() {
-            Some(codes::SPDU_CONNECT) => {
-                if dir == Dir::ToServer {
-                    cx.op(Op::Connect, Some("mms_initiate"));
-                }
+            Some(codes::SPDU_CONNECT) if dir == Dir::ToServer => {
+                cx.op(Op::Connect, Some("mms_initiate"));
             }
             Some(codes::SPDU_DT_GT) => {
                 let Some(pdu) = parser::mms_pdu_in_data_transfer(p) else {
@@ -968,14 +960,12 @@ impl S7Dissector {
                 };
                 match pdu.id {
                     // confirmed-RequestPDU
-                    0xA0 => {
-                        if dir == Dir::ToServer {
-                            let (op, detail) = parser::mms_service(pdu.value)
-                                .map_or((Op::Other, "mms_confirmed_request"), |t| {
-                                    codes::mms_op(t.number)
-                                });
-                            cx.op(op, Some(detail));
-                        }
+                    0xA0 if dir == Dir::ToServer => {
+                        let (op, detail) = parser::mms_service(pdu.value)
+                            .map_or((Op::Other, "mms_confirmed_request"), |t| {
+                                codes::mms_op(t.number)
+                            });
+                        cx.op(op, Some(detail));
                     }
                     // confirmed-ResponsePDU: the identify answer names the device.
                     0xA1 => {
@@ -997,10 +987,8 @@ impl S7Dissector {
                         }
                     }
                     // conclude-RequestPDU
-                    0x8B => {
-                        if dir == Dir::ToServer {
-                            cx.op(Op::Other, Some("mms_conclude"));
-                        }
+                    0x8B if dir == Dir::ToServer => {
+                        cx.op(Op::Other, Some("mms_conclude"));
                     }
                     _ => {}
                 }

@@ -594,11 +594,10 @@ impl<'a> SzlList<'a> {
     pub fn records(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
         let n = self.rec_len as usize;
         let recs = self.records;
-        let count = if n == 0 {
-            0
-        } else {
-            (self.count as usize).min(recs.len() / n)
-        };
+        let count = recs
+            .len()
+            .checked_div(n)
+            .map_or(0, |k| k.min(self.count as usize));
         (0..count).filter_map(move |k| recs.get(k * n..(k + 1) * n))
     }
 }
