@@ -775,3 +775,132 @@ fn sharded_run_is_identical() {
     };
     assert_eq!(key(&one), key(&four));
 }
+
+/// A minimal pcap writer for synthetic TCP conversations (Ethernet, IPv4, TCP).
+struct PcapWriter {
+    out: Vec<u8>,
+    ts: u32,
+}
+
+impl PcapWriter {
+    fn new() -> PcapWriter {
+        let mut out = Vec::new();
+        out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+        out.extend_from_slice(&2u16.to_le_bytes());
+        out.extend_from_slice(&4u16.to_le_bytes());
+        out.extend_from_slice(&[0; 8]);
+        out.extend_from_slice(&65535u32.to_le_bytes());
+        out.extend_from_slice(&1u32.to_le_bytes()); // Ethernet
+        PcapWriter {
+            out,
+            ts: 1_700_000_000,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn tcp(
+        &mut self,
+        src: ([u8; 4], u16),
+        dst: ([u8; 4], u16),
+        seq: u32,
+        ack: u32,
+        flags: u8,
+        payload: &[u8],
+    ) {
+        let mut f = Vec::new();
+        f.extend_from_slice(&[0x02, 0, 0, 0, 0, dst.0[3]]);
+        f.extend_from_slice(&[0x02, 0, 0, 0, 0, src.0[3]]);
+        f.extend_from_slice(&[0x08, 0x00]);
+        let total = (20 + 20 + payload.len()) as u16;
+        let mut ip = vec![0x45, 0, 0, 0, 0, 1, 0x40, 0, 64, 6, 0, 0];
+        ip[2..4].copy_from_slice(&total.to_be_bytes());
+        ip.extend_from_slice(&src.0);
+        ip.extend_from_slice(&dst.0);
+        let sum = ip
+            .chunks(2)
+            .map(|w| u32::from(u16::from_be_bytes([w[0], w[1]])))
+            .sum::<u32>();
+        let sum = !(((sum & 0xffff) + (sum >> 16)) as u16);
+        ip[10..12].copy_from_slice(&sum.to_be_bytes());
+        f.extend_from_slice(&ip);
+        f.extend_from_slice(&src.1.to_be_bytes());
+        f.extend_from_slice(&dst.1.to_be_bytes());
+        f.extend_from_slice(&seq.to_be_bytes());
+        f.extend_from_slice(&ack.to_be_bytes());
+        f.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+        f.extend_from_slice(payload);
+        self.ts += 1;
+        self.out.extend_from_slice(&self.ts.to_le_bytes());
+        self.out.extend_from_slice(&0u32.to_le_bytes());
+        self.out.extend_from_slice(&(f.len() as u32).to_le_bytes());
+        self.out.extend_from_slice(&(f.len() as u32).to_le_bytes());
+        self.out.extend_from_slice(&f);
+    }
+}
+
+fn h(s: &str) -> Vec<u8> {
+    let s: String = s.chars().filter(|c| c.is_ascii_hexdigit()).collect();
+    (0..s.len() / 2)
+        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).expect("hex"))
+        .collect()
+}
+
+/// Plant traffic on a non-standard port: an S7 connection on tcp/2102 where the client sends
+/// random bytes between requests. The flow is still found by content, the garbage is counted
+/// once, and the requests after it are parsed.
+#[test]
+fn garbage_on_an_established_connection_non_standard_port() {
+    let cli = ([10, 9, 0, 2], 40000u16);
+    let srv = ([10, 9, 0, 1], 2102u16);
+    let client_units = [
+        h("0300001611e00000000100c1020100c2020103c0010a"), // CR, called TSAP 0x0103
+        h("0300001902f08032010000000100080000f0000001000101e0"), // setup communication
+        h("9f3a5c0003017e22c4d1000000ff10aa03bd77e0e0e0111111"), // garbage
+        h("0300001f02f080320100000002000e00000401120a10020020000184000000"), // read var DB1
+        h("0300002102f0803201000035000010000029000000000009505f50524f4752414d"), // PLC stop
+    ];
+    let server_units = [
+        h("0300001611d00001000100c0010ac1020100c2020103"), // CC
+        h("0300001b02f080320300000001000800000000f0000001000101e0"), // setup ack_data
+        h("0300001a02f080 32030000000200020005 0000 0401 ff04000855"), // read var ack_data
+        h("0300001402f08032030000003500010000000029"),     // stop ack_data
+    ];
+    let mut w = PcapWriter::new();
+    let (mut cs, mut ss) = (1000u32, 5000u32);
+    w.tcp(cli, srv, cs, 0, 0x02, &[]);
+    w.tcp(srv, cli, ss, cs + 1, 0x12, &[]);
+    cs += 1;
+    ss += 1;
+    w.tcp(cli, srv, cs, ss, 0x10, &[]);
+    let mut si = server_units.iter();
+    for (k, u) in client_units.iter().enumerate() {
+        w.tcp(cli, srv, cs, ss, 0x18, u);
+        cs += u.len() as u32;
+        if k == 2 {
+            continue; // nothing answers garbage
+        }
+        if let Some(r) = si.next() {
+            w.tcp(srv, cli, ss, cs, 0x18, r);
+            ss += r.len() as u32;
+        }
+    }
+    w.tcp(cli, srv, cs, ss, 0x11, &[]);
+    w.tcp(srv, cli, ss, cs + 1, 0x11, &[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("s7-garbage-2102.pcap");
+    std::fs::write(&path, &w.out).expect("write");
+    let a = analyze(&[path], &Limits::default(), 1, None);
+    let (c, s) = (IpAddr::from(cli.0), IpAddr::from(srv.0));
+    assert_eq!(convs(&a), vec![(c, s, 2102, "s7comm")]);
+    assert_eq!(anomalies(&a), vec![("s7comm", "garbage", 1)]);
+    assert!(has_op(&a, s, Op::Read, "read_var"));
+    assert!(has_op(&a, s, Op::CpuStop, "plc_stop"));
+    assert_eq!(
+        facts(&a, s, "s7comm.slot"),
+        BTreeSet::from(["3".to_string()])
+    );
+    assert_eq!(
+        facts(&a, s, "s7comm.pdu_size"),
+        BTreeSet::from(["480".to_string()])
+    );
+}

@@ -772,7 +772,13 @@ impl S7Dissector {
         };
         let party = responder(dir);
         let rec_len = l.rec_len as usize;
-        match l.id & 0x00FF {
+        let list = l.id & 0x00FF;
+        // Identity lists polled again and again are reported once per flow (no string
+        // building per poll).
+        if matches!(list, 0x11 | 0x1C) && !self.f.szl_lists.add((l.id, state::fnv1a(b))) {
+            return;
+        }
+        match list {
             0x11 if rec_len >= 28 => {
                 let src = if l.id == 0x0111 {
                     "s7comm.szl_0x0111"
@@ -796,7 +802,9 @@ impl S7Dissector {
             0x32 if rec_len >= 12 => {
                 for rec in l.records() {
                     if let Ok((_, pr)) = parser::parse_protection(rec) {
-                        if pr.index == 4 {
+                        let key = (pr.sch_rel, pr.sch_par, pr.bart_sch);
+                        if pr.index == 4 && self.f.protection != Some(key) {
+                            self.f.protection = Some(key);
                             cx.fact(party, "s7comm.protection_level", pr.sch_rel.to_string());
                             let set = if pr.sch_par != 0 { "true" } else { "false" };
                             cx.fact(party, "s7comm.password_set", set);

@@ -202,6 +202,13 @@ pub struct SzlReasm {
     pub buf: Vec<u8>,
 }
 
+/// FNV-1a, to recognise an answer already reported without keeping it.
+pub fn fnv1a(b: &[u8]) -> u64 {
+    b.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &x| {
+        (h ^ u64::from(x)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 /// A small set of values already reported, bounded.
 #[derive(Debug, Default)]
 pub struct Remembered<T: PartialEq + Copy> {
@@ -253,6 +260,10 @@ pub struct Flow {
     pub szl_ids: Remembered<u16>,
     pub blocks: Remembered<(&'static str, u32, bool)>,
     pub rejected: Remembered<u8>,
+    /// SZL identity answers already reported: (SZL id, FNV-1a hash of the list).
+    pub szl_lists: Remembered<(u16, u64)>,
+    /// Last protection reported: (sch_rel, sch_par, bart_sch).
+    pub protection: Option<(u16, u16, u16)>,
     pub plus: PlusState,
     pub frames: u64,
     pub garbage: u64,
@@ -271,6 +282,8 @@ impl Default for Flow {
             szl_ids: Remembered::default(),
             blocks: Remembered::default(),
             rejected: Remembered::default(),
+            szl_lists: Remembered::default(),
+            protection: None,
             plus: PlusState::default(),
             frames: 0,
             garbage: 0,

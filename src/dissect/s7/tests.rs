@@ -1520,7 +1520,12 @@ fn fuzz_probe_and_parse() {
         max_open_transactions: 16,
         ..Limits::default()
     };
-    for round in 0..3000 {
+    // More rounds on demand: S7_FUZZ_ROUNDS=200000 cargo test --release --lib fuzz_probe.
+    let rounds: usize = std::env::var("S7_FUZZ_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3000);
+    for round in 0..rounds {
         let mut h = H::with_limits(limits.clone());
         let n_units = 1 + (rng.next() % 6) as usize;
         for _ in 0..n_units {
