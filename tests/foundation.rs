@@ -18,13 +18,18 @@ fn every_public_capture_is_read_and_frames_match_capinfos() {
         assert_eq!(a.inputs.len(), 1, "{stem}");
         let i = &a.inputs[0];
         // capinfos' packet count where it could read the file; tshark's count otherwise.
-        let want = t["packets_capinfos"].as_u64().or_else(|| t["frames_read_by_tshark"].as_u64());
+        let want = t["packets_capinfos"]
+            .as_u64()
+            .or_else(|| t["frames_read_by_tshark"].as_u64());
         if let Some(w) = want {
             if t["capinfos_rc"].as_i64() == Some(0) {
                 assert_eq!(i.packets, w, "{stem}: frames read");
             }
         }
-        assert_eq!(a.counters.frames, i.packets, "{stem}: every frame reached the engine");
+        assert_eq!(
+            a.counters.frames, i.packets,
+            "{stem}: every frame reached the engine"
+        );
     }
 }
 
@@ -32,7 +37,12 @@ fn every_public_capture_is_read_and_frames_match_capinfos() {
 fn damaged_files_stop_where_tshark_stops_and_say_why() {
     let a = run1("public/malformed/iti__melsoft_129_clean.pcap");
     let s = a.inputs[0].stopped.as_ref().expect("stop recorded");
-    assert_eq!(a.inputs[0].packets, truth("iti__melsoft_129_clean")["frames_read_by_tshark"].as_u64().unwrap());
+    assert_eq!(
+        a.inputs[0].packets,
+        truth("iti__melsoft_129_clean")["frames_read_by_tshark"]
+            .as_u64()
+            .unwrap()
+    );
     assert!(s.reason.contains("cut short"), "{}", s.reason);
     let a = run1("public/malformed/suricata__bug-6875-fuzz.pcap");
     let s = a.inputs[0].stopped.as_ref().expect("stop recorded");
@@ -44,7 +54,11 @@ fn link_types_decode_to_the_same_conversations() {
     // The same traffic as Ethernet, Linux cooked v2 and QinQ gives the same conversations.
     let base = run1("generated/modbus-pymodbus.pcap");
     let convs = |a: &otscope::analysis::Analysis| -> BTreeMap<ConvKey, (u64, [u64; 2], u64)> {
-        a.convs.map.iter().map(|(k, c)| (*k, (c.flows, c.pkts, c.completed))).collect()
+        a.convs
+            .map
+            .iter()
+            .map(|(k, c)| (*k, (c.flows, c.pkts, c.completed)))
+            .collect()
     };
     let want = convs(&base);
     assert!(!want.is_empty());
@@ -53,22 +67,46 @@ fn link_types_decode_to_the_same_conversations() {
         assert_eq!(convs(&a), want, "{v}");
         assert!(a.inputs[0].link_types.len() == 1, "{v}");
     }
-    assert_eq!(run1("generated/sll2.pcap").inputs[0].link_types, vec!["linux-sll2"]);
-    assert_eq!(run1("public/s7comm-plus/cisagov__s7comm_plus.pcap").inputs[0].link_types, vec!["linux-sll"]);
-    assert_eq!(run1("public/opcua/cisagov__open62541_client-server_mainloop.pcap").inputs[0].link_types, vec!["null"]);
-    assert_eq!(run1("public/it-http/zeek__http-basic-auth-with-colon.pcap").inputs[0].link_types, vec!["rawip4"]);
+    assert_eq!(
+        run1("generated/sll2.pcap").inputs[0].link_types,
+        vec!["linux-sll2"]
+    );
+    assert_eq!(
+        run1("public/s7comm-plus/cisagov__s7comm_plus.pcap").inputs[0].link_types,
+        vec!["linux-sll"]
+    );
+    assert_eq!(
+        run1("public/opcua/cisagov__open62541_client-server_mainloop.pcap").inputs[0].link_types,
+        vec!["null"]
+    );
+    assert_eq!(
+        run1("public/it-http/zeek__http-basic-auth-with-colon.pcap").inputs[0].link_types,
+        vec!["rawip4"]
+    );
 }
 
 #[test]
 fn span_duplicates_and_per_direction_vlans_neither_split_nor_double_count() {
-    let truth: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(capture("generated/span-variants.truth.json")).unwrap()).unwrap();
+    let truth: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(capture("generated/span-variants.truth.json")).unwrap(),
+    )
+    .unwrap();
     let base = run1("generated/modbus-pymodbus.pcap");
     let dup = run1("generated/span-duplicates.pcap");
-    assert_eq!(dup.counters.duplicates, truth["span-duplicates.pcap"]["duplicate_copies"].as_u64().unwrap());
+    assert_eq!(
+        dup.counters.duplicates,
+        truth["span-duplicates.pcap"]["duplicate_copies"]
+            .as_u64()
+            .unwrap()
+    );
     // One flow per connection, as in the original, with the same packet counts.
     assert_eq!(dup.counters.flows, base.counters.flows);
     let strip = |a: &otscope::analysis::Analysis| -> Vec<(ConvKey, u64, [u64; 2], [u64; 2])> {
-        a.convs.map.iter().map(|(k, c)| (*k, c.flows, c.pkts, c.payload)).collect()
+        a.convs
+            .map
+            .iter()
+            .map(|(k, c)| (*k, c.flows, c.pkts, c.payload))
+            .collect()
     };
     assert_eq!(strip(&dup), strip(&base));
     // Each direction kept its own VLAN.
@@ -78,7 +116,14 @@ fn span_duplicates_and_per_direction_vlans_neither_split_nor_double_count() {
     // The router's MAC fronts both hosts: it is nobody's own MAC.
     let r = report_json(&[capture("generated/span-duplicates.pcap")], None);
     for a in r["assets"].as_array().unwrap() {
-        assert!(!a["macs"].as_array().unwrap().iter().any(|m| m == "58:ac:78:00:00:01"), "{a}");
+        assert!(
+            !a["macs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m == "58:ac:78:00:00:01"),
+            "{a}"
+        );
     }
 }
 
@@ -89,9 +134,18 @@ fn several_inputs_merge_in_timestamp_order_with_per_file_frame_numbers() {
     let one = run(&[a.clone()]);
     let two = run(&[a.clone(), b.clone()]);
     assert_eq!(two.inputs.len(), 2);
-    assert_eq!(two.counters.frames, one.counters.frames + run(&[b.clone()]).counters.frames);
+    assert_eq!(
+        two.counters.frames,
+        one.counters.frames + run(&[b.clone()]).counters.frames
+    );
     // evidence keeps the input index
-    assert!(two.convs.map.values().flat_map(|c| c.evidence.frames.iter()).any(|e| e.input == 1));
+    assert!(
+        two.convs
+            .map
+            .values()
+            .flat_map(|c| c.evidence.frames.iter())
+            .any(|e| e.input == 1)
+    );
     // a directory is the same as its files
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(&a, dir.path().join("1.pcap")).unwrap();
@@ -108,7 +162,10 @@ fn gzip_captures_read_like_the_original() {
     let src = capture("public/enip/cisagov__enip_cip_example.pcap");
     let dir = tempfile::tempdir().unwrap();
     let gz = dir.path().join("x.pcap.gz");
-    let mut e = flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::default());
+    let mut e = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::default(),
+    );
     e.write_all(&std::fs::read(&src).unwrap()).unwrap();
     e.finish().unwrap();
     let (a, b) = (run(&[src]), run(&[gz]));
@@ -119,10 +176,18 @@ fn gzip_captures_read_like_the_original() {
 
 #[test]
 fn reports_are_deterministic_and_independent_of_thread_count() {
-    let paths = vec![capture("public/enip/iti__EIP-IPAddressChangeAttempt.pcap"), capture("public/modbus/iti__ModbusTCP.pcap")];
+    let paths = vec![
+        capture("public/enip/iti__EIP-IPAddressChangeAttempt.pcap"),
+        capture("public/modbus/iti__ModbusTCP.pcap"),
+    ];
     let render = |threads: usize| {
         let a = analyze(&paths, &Limits::default(), threads, None);
-        let r = otscope::build_report(&a, &otscope::inventory::signatures::Signatures::builtin(), None, false);
+        let r = otscope::build_report(
+            &a,
+            &otscope::inventory::signatures::Signatures::builtin(),
+            None,
+            false,
+        );
         otscope::report::json::render(&r)
     };
     let one = render(1);
@@ -135,9 +200,18 @@ fn reports_are_deterministic_and_independent_of_thread_count() {
 fn tcp_handshake_outcomes_on_real_traffic() {
     // Refused and completed connections in a real capture: every SYN-ACK'd flow completed.
     let a = run1("public/it-ssh/zeek__ssh-single-conn.pcap");
-    let c = a.convs.map.iter().find(|(k, _)| k.port == 22).map(|(_, c)| c).unwrap();
+    let c = a
+        .convs
+        .map
+        .iter()
+        .find(|(k, _)| k.port == 22)
+        .map(|(_, c)| c)
+        .unwrap();
     assert_eq!((c.flows, c.completed), (1, 1));
-    assert!(c.evidence.frames.len() >= 3, "SYN, SYN-ACK and ACK are the evidence");
+    assert!(
+        c.evidence.frames.len() >= 3,
+        "SYN, SYN-ACK and ACK are the evidence"
+    );
     // Capture started mid-stream: the connection is still a service.
     let a = run1("public/enip/iti__cip_stop_plc.pcap");
     assert_eq!(a.convs.map.values().map(|c| c.midstream).sum::<u64>(), 1);

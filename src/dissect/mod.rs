@@ -33,16 +33,17 @@ pub mod ftp;
 pub mod http;
 pub mod modbus;
 pub mod opcua;
+pub mod ports;
 pub mod rdp;
 pub mod remote;
+pub mod s7;
 pub mod snmp;
 pub mod ssh;
 pub mod telnet;
+pub mod text;
 pub mod tftp;
 pub mod tls;
 pub mod vnc;
-pub mod ports;
-pub mod text;
 
 use crate::config::Limits;
 use crate::evidence::Ev;
@@ -123,27 +124,58 @@ pub struct DatagramSpec {
 /// Every TCP dissector, in probe order (most specific signatures first).
 pub static STREAM_PROTOCOLS: &[StreamSpec] = &[
     ssh::SPEC,
-    StreamSpec { proto: "vnc", ports: vnc::PORTS, probe: vnc::probe, new: vnc::new },
+    StreamSpec {
+        proto: "vnc",
+        ports: vnc::PORTS,
+        probe: vnc::probe,
+        new: vnc::new,
+    },
     opcua::SPEC,
     tls::SPEC,
     // RDP before ISO-TSAP/S7: both start with TPKT + X.224 CR; RDP's carries a cookie or an
     // rdpNegReq instead of TSAP parameters.
-    StreamSpec { proto: "rdp", ports: rdp::PORTS, probe: rdp::probe, new: rdp::new },
+    StreamSpec {
+        proto: "rdp",
+        ports: rdp::PORTS,
+        probe: rdp::probe,
+        new: rdp::new,
+    },
+    s7::SPEC,
     enip::SPEC_TCP,
-    StreamSpec { proto: modbus::PROTO, ports: modbus::PORTS, probe: modbus::probe, new: modbus::new },
+    StreamSpec {
+        proto: modbus::PROTO,
+        ports: modbus::PORTS,
+        probe: modbus::probe,
+        new: modbus::new,
+    },
     http::SPEC,
     ftp::SPEC,
     telnet::SPEC,
-    StreamSpec { proto: "teamviewer", ports: remote::TEAMVIEWER_PORTS, probe: remote::probe_teamviewer_tcp, new: remote::new_teamviewer_tcp },
+    StreamSpec {
+        proto: "teamviewer",
+        ports: remote::TEAMVIEWER_PORTS,
+        probe: remote::probe_teamviewer_tcp,
+        new: remote::new_teamviewer_tcp,
+    },
 ];
 
 /// Every UDP dissector.
 pub static DATAGRAM_PROTOCOLS: &[DatagramSpec] = &[
     enip::SPEC_UDP,
     enip::SPEC_IO,
-    DatagramSpec { proto: "snmp", ports: snmp::PORTS, probe: snmp::probe, new: snmp::new },
+    DatagramSpec {
+        proto: "snmp",
+        ports: snmp::PORTS,
+        probe: snmp::probe,
+        new: snmp::new,
+    },
     tftp::SPEC,
-    DatagramSpec { proto: "teamviewer", ports: remote::TEAMVIEWER_PORTS, probe: remote::probe_teamviewer_udp, new: remote::new_teamviewer_udp },
+    DatagramSpec {
+        proto: "teamviewer",
+        ports: remote::TEAMVIEWER_PORTS,
+        probe: remote::probe_teamviewer_udp,
+        new: remote::new_teamviewer_udp,
+    },
 ];
 
 /// An expected future connection (e.g. an FTP data channel announced by PASV/PORT).

@@ -25,7 +25,10 @@ pub fn run1(rel: &str) -> Analysis {
 pub fn public_captures() -> Vec<PathBuf> {
     let mut v = Vec::new();
     fn walk(d: &Path, v: &mut Vec<PathBuf>) {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(d).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         entries.sort();
         for p in entries {
             if p.is_dir() {
@@ -42,7 +45,10 @@ pub fn public_captures() -> Vec<PathBuf> {
 /// The tshark truth of a public capture, by file stem.
 pub fn truth(stem: &str) -> serde_json::Value {
     let p = capture("public/truth").join(format!("{stem}.json"));
-    serde_json::from_str(&std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))).unwrap()
+    serde_json::from_str(
+        &std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())),
+    )
+    .unwrap()
 }
 
 /// Full report (inventory, zones inferred unless given, findings) as JSON.
