@@ -28,6 +28,8 @@
 //! direction. Specs whose ports match are probed first, then all the others, so Modbus on port
 //! 5020 or OPC UA on 48010 is found, and garbage on port 502 is not called Modbus.
 
+pub mod discovery;
+pub mod names;
 pub mod ports;
 pub mod text;
 
@@ -111,7 +113,44 @@ pub struct DatagramSpec {
 pub static STREAM_PROTOCOLS: &[StreamSpec] = &[];
 
 /// Every UDP dissector.
-pub static DATAGRAM_PROTOCOLS: &[DatagramSpec] = &[];
+pub static DATAGRAM_PROTOCOLS: &[DatagramSpec] = &[
+    DatagramSpec {
+        proto: "dhcp",
+        ports: &[67, 68],
+        probe: names::probe_dhcp,
+        new: names::new_dhcp,
+    },
+    DatagramSpec {
+        proto: "netbios-ns",
+        ports: &[137],
+        probe: names::probe_nbns,
+        new: names::new_nbns,
+    },
+    DatagramSpec {
+        proto: "dns",
+        ports: &[53],
+        probe: names::probe_dns,
+        new: names::new_dns,
+    },
+    DatagramSpec {
+        proto: "mdns",
+        ports: &[5353],
+        probe: names::probe_mdns,
+        new: names::new_dns,
+    },
+    DatagramSpec {
+        proto: "llmnr",
+        ports: &[5355],
+        probe: names::probe_mdns,
+        new: names::new_dns,
+    },
+    DatagramSpec {
+        proto: "ssdp",
+        ports: &[1900],
+        probe: names::probe_ssdp,
+        new: names::new_ssdp,
+    },
+];
 
 /// An expected future connection (e.g. an FTP data channel announced by PASV/PORT).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
