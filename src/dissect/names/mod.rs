@@ -396,6 +396,14 @@ fn dhcp(data: &[u8], sender: IpAddr, cx: &mut Cx<'_>) {
     }
     let b = m.bootp;
     let mt = m.message_type();
+    // BOOTP has a 64-byte vendor area (300 bytes in all); a shorter message without the
+    // DHCP cookie was cut. A DHCP message cut before its message type cannot be read either.
+    if (!m.cookie && data.len() < 300) || (m.cookie && mt.is_none() && m.options_truncated) {
+        if !m.options_truncated {
+            cx.anomaly("dhcp_truncated");
+        }
+        return;
+    }
     let source = codes::dhcp_source(mt, b.op);
     let request = b.op == 1;
     let mac = b
