@@ -492,6 +492,7 @@ FIELDS = [
     "frame.protocols", "_ws.expert.message",
     # LLDP
     "lldp.chassis.id.mac", "lldp.chassis.id", "lldp.chassis.id.ip4", "lldp.port.id",
+    "lldp.port.id.mac",
     "lldp.port.desc", "lldp.tlv.system.name", "lldp.tlv.system.desc", "lldp.mgn.addr.ip4",
     "lldp.tlv.system_cap", "lldp.tlv.enable_system_cap", "lldp.ieee.802_1.port_vlan.id",
     "lldp.ieee.802_1.vlan.id", "lldp.ieee.802_1.vlan.name", "lldp.ieee.802_3.pmd_mau_type",
@@ -514,10 +515,11 @@ FIELDS = [
     "dhcp.option.requested_ip_address", "dhcp.ip.your", "dhcp.server", "dhcp.fqdn.name",
     "dhcp.option.dhcp_server_id",
     # DNS family
-    "dns.flags.response", "dns.qry.name", "dns.resp.name", "dns.a", "dns.ptr.domain_name",
+    "dns.flags.response", "dns.qry.name", "dns.resp.name", "dns.resp.type", "dns.a", "dns.ptr.domain_name",
     "dns.srv.target", "dns.srv.port", "dns.txt",
     # NBNS
-    "nbns.flags.opcode", "nbns.name", "nbns.addr", "nbns.node_name", "nbns.unit_id",
+    "nbns.flags.opcode", "nbns.flags.response", "nbns.name", "nbns.addr", "nbns.netbios_name",
+    "nbns.name_flags", "nbns.nb_flags", "nbns.unit_id",
     # SSDP
     "http.server", "http.location",
 ]
