@@ -912,3 +912,11 @@ fn captures_without_these_protocols_get_no_claims() {
         );
     }
 }
+
+#[test]
+fn sharded_run_gives_the_same_observations() {
+    let one = run(GOOD);
+    let three = analyze(&[root(GOOD)], &Limits::default(), 3, None);
+    assert_eq!(claims(&one), claims(&three));
+    assert_eq!(facts(&one), facts(&three));
+}

@@ -76,17 +76,41 @@ pub fn remote_access_tool(name: &str) -> Option<&'static str> {
     })
 }
 
-/// What an mDNS/DNS-SD TXT key says, for the keys devices use for their identity:
-/// (identity field, confidence) or `None` for a key only kept as a fact.
+/// DNS-SD TXT keys devices use for their identity: (key, identity field, confidence); a field
+/// of `None` keeps the pair only as an `mdns.txt` fact.
+const TXT_KEYS: &[(&str, Option<(&str, u8)>)] = &[
+    ("model", Some(("model", 60))),
+    ("md", Some(("model", 60))),
+    ("mdl", Some(("model", 60))),
+    ("usb_MDL", Some(("model", 60))),
+    ("manufacturer", Some(("vendor", 50))),
+    ("mf", Some(("vendor", 50))),
+    ("usb_MFG", Some(("vendor", 50))),
+    ("vendor", Some(("vendor", 50))),
+    ("ty", Some(("product", 50))),
+    ("product", Some(("product", 50))),
+    ("fn", Some(("name", 50))),
+    ("serial", Some(("serial", 50))),
+    ("sn", Some(("serial", 50))),
+    ("serialnumber", Some(("serial", 50))),
+    ("fw", Some(("firmware", 50))),
+    ("firmware", Some(("firmware", 50))),
+    ("fwversion", Some(("firmware", 50))),
+    ("fv", Some(("firmware", 50))),
+    ("version", None),
+    ("vers", None),
+    ("osxvers", None),
+    ("path", None),
+    ("rp", None),
+    ("adminurl", None),
+    ("note", None),
+];
+
+/// What an mDNS/DNS-SD TXT key says (case-insensitive): `Some(Some((field, confidence)))`
+/// for an identity key, `Some(None)` for a key only kept as a fact, `None` otherwise.
 pub fn txt_key(key: &str) -> Option<Option<(&'static str, u8)>> {
-    Some(match key.to_ascii_lowercase().as_str() {
-        "model" | "md" | "mdl" | "usb_mdl" => Some(("model", 60)),
-        "manufacturer" | "mf" | "usb_mfg" | "vendor" => Some(("vendor", 50)),
-        "ty" | "product" => Some(("product", 50)),
-        "fn" => Some(("name", 50)),
-        "serial" | "sn" | "serialnumber" => Some(("serial", 50)),
-        "fw" | "firmware" | "fwversion" | "fv" => Some(("firmware", 50)),
-        "version" | "vers" | "osxvers" | "path" | "rp" | "adminurl" | "note" => None,
-        _ => return None,
-    })
+    TXT_KEYS
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| *v)
 }

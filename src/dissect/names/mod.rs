@@ -37,7 +37,9 @@
 //! * `dhcp.server` (on the server IP) = message type it sent ("offer", "ack", "bootp_reply")
 //! * `dns.query` (on the client) = a name it resolved (reverse lookups left out), at most
 //!   [`MAX_QUERIES_PER_CLIENT`] distinct names per client and worker; the fact
-//!   `dns.distinct_queries` = "names kept as dns.query" counts them (its evidence count)
+//!   `dns.distinct_queries` = "names kept as dns.query" counts them (its evidence count; the
+//!   cap spans flows, so it is read back from the store: DNS clients use a new port, hence a
+//!   new flow, per query)
 //! * `remote_access.tool` (on the client) = "TeamViewer", "AnyDesk", "LogMeIn",
 //!   "ScreenConnect", "Splashtop", "RustDesk" from the domains it resolves
 //! * `mdns.browse` (on the sender) = a service type it browses for ("_http._tcp")

@@ -698,15 +698,22 @@ pub fn parse_ssdp(b: &[u8]) -> Option<Ssdp<'_>> {
         let Some((k, v)) = line.split_once(':') else {
             continue;
         };
-        let v = v.trim();
-        let slot = match k.trim().to_ascii_uppercase().as_str() {
-            "SERVER" => &mut s.server,
-            "LOCATION" => &mut s.location,
-            "NT" => &mut s.nt,
-            "ST" => &mut s.st,
-            "USN" => &mut s.usn,
-            "USER-AGENT" => &mut s.user_agent,
-            _ => continue,
+        let (k, v) = (k.trim(), v.trim());
+        let is = |h: &str| k.eq_ignore_ascii_case(h);
+        let slot = if is("SERVER") {
+            &mut s.server
+        } else if is("LOCATION") {
+            &mut s.location
+        } else if is("NT") {
+            &mut s.nt
+        } else if is("ST") {
+            &mut s.st
+        } else if is("USN") {
+            &mut s.usn
+        } else if is("USER-AGENT") {
+            &mut s.user_agent
+        } else {
+            continue;
         };
         slot.get_or_insert(v);
     }
