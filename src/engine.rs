@@ -347,6 +347,9 @@ impl Engine {
                     Net::Profinet(_) => self.c.profinet += 1,
                     _ => self.c.other_l2 += 1,
                 }
+                // LLDP, CDP and PROFINET DCP identify devices (other frames return at once).
+                let (lim, st) = (&self.limits, &mut self.store);
+                crate::dissect::discovery::frame(&other, &pkt.l2, ev, lim, st);
             }
         }
     }

@@ -33,6 +33,9 @@ pub mod ftp;
 pub mod http;
 pub mod modbus;
 pub mod opcua;
+    },
+pub mod discovery;
+pub mod names;
 pub mod ports;
 pub mod rdp;
 pub mod remote;
@@ -175,6 +178,42 @@ pub static DATAGRAM_PROTOCOLS: &[DatagramSpec] = &[
         ports: remote::TEAMVIEWER_PORTS,
         probe: remote::probe_teamviewer_udp,
         new: remote::new_teamviewer_udp,
+    },
+    DatagramSpec {
+        proto: "dhcp",
+        ports: &[67, 68],
+        probe: names::probe_dhcp,
+        new: names::new_dhcp,
+    },
+    DatagramSpec {
+        proto: "netbios-ns",
+        ports: &[137],
+        probe: names::probe_nbns,
+        new: names::new_nbns,
+    },
+    DatagramSpec {
+        proto: "dns",
+        ports: &[53],
+        probe: names::probe_dns,
+        new: names::new_dns,
+    },
+    DatagramSpec {
+        proto: "mdns",
+        ports: &[5353],
+        probe: names::probe_mdns,
+        new: names::new_dns,
+    },
+    DatagramSpec {
+        proto: "llmnr",
+        ports: &[5355],
+        probe: names::probe_mdns,
+        new: names::new_dns,
+    },
+    DatagramSpec {
+        proto: "ssdp",
+        ports: &[1900],
+        probe: names::probe_ssdp,
+        new: names::new_ssdp,
     },
 ];
 
