@@ -28,14 +28,13 @@
 //! direction. Specs whose ports match are probed first, then all the others, so Modbus on port
 //! 5020 or OPC UA on 48010 is found, and garbage on port 502 is not called Modbus.
 
+pub mod discovery;
 pub mod enip;
 pub mod ftp;
 pub mod http;
 pub mod modbus;
-pub mod opcua;
-    },
-pub mod discovery;
 pub mod names;
+pub mod opcua;
 pub mod ports;
 pub mod rdp;
 pub mod remote;
