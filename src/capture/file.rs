@@ -121,6 +121,8 @@ pub struct FileReader {
     carry_off: u64,
     number: u64,
     eof: bool,
+    /// Size of the file on disk (the uncompressed size is unknown for gzip).
+    file_len: u64,
     /// A read error seen with the last fill, reported where parsing stops.
     read_error: Option<String>,
     // summary
@@ -229,6 +231,7 @@ impl FileReader {
             carry_off: skip as u64,
             number: 0,
             eof: false,
+            file_len: if compressed { u64::MAX } else { meta.len() },
             read_error: None,
             sha256: String::new(),
             file_bytes: 0,
@@ -245,6 +248,14 @@ impl FileReader {
         self.input
     }
 
+    /// Bytes read from the file so far (plain files: the stream offset).
+    fn raw_read(&self) -> u64 {
+        match &self.src {
+            Some(Source::Plain(h)) => h.n,
+            _ => 0,
+        }
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -259,7 +270,12 @@ impl FileReader {
             buf.extend_from_slice(&self.carry);
             let block_off = self.carry_off;
             self.carry.clear();
-            let mut want = block_size.max(buf.len() + 1);
+            // Small files get a small buffer: no point zero-filling megabytes for a few frames.
+            let rest = self
+                .file_len
+                .saturating_sub(self.raw_read())
+                .saturating_add(64) as usize;
+            let mut want = block_size.min(rest.max(4096)).max(buf.len() + 1);
             let mut pos = 0usize;
             recs.clear();
             loop {

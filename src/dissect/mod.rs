@@ -225,6 +225,15 @@ pub struct Expectation {
     pub proto: &'static str,
 }
 
+/// Fact values are trimmed and bounded like claim values (they may hold device strings).
+fn bounded(v: String) -> String {
+    if v.len() <= text::MAX_TEXT * 2 && v.trim() == v {
+        v
+    } else {
+        text::clean(&v)
+    }
+}
+
 /// What a dissector can see of its flow, and where it reports observations.
 pub struct Cx<'a> {
     pub client: IpAddr,
@@ -346,7 +355,7 @@ impl<'a> Cx<'a> {
             transport: self.transport,
             proto: self.proto,
             key,
-            value: value.into(),
+            value: bounded(value.into()),
         };
         let ev = self.ev;
         self.store.fact(k, ev);
@@ -384,7 +393,7 @@ impl<'a> Cx<'a> {
             transport: self.transport,
             proto: self.proto,
             key,
-            value: value.into(),
+            value: bounded(value.into()),
         };
         let ev = self.ev;
         self.store.fact(k, ev);

@@ -950,7 +950,20 @@ fn facts_of<'a>(cx: &Ctx<'a>, prefix: &str) -> FactsBySvc {
 /// `weak_opcua_security`: endpoints offering SecurityMode None, deprecated security policies,
 /// self-signed or expired server certificates.
 pub fn opcua_security(cx: &mut Ctx<'_>) {
+    let assets = assets_by_ip(cx);
     for ((server, transport, port), (facts, ev)) in facts_of(cx, "opcua.") {
+        // Facts about the server side only (client certificates are not the endpoint's).
+        let Some(a) = assets.get(&server.to_string()) else {
+            continue;
+        };
+        if !a
+            .services
+            .iter()
+            .any(|s| s.port == port && s.transport == transport.name())
+        {
+            continue;
+        }
+        let zone = a.zone.clone();
         let get = |k: &str| facts.get(k).cloned().unwrap_or_default();
         let modes = get("opcua.security_mode_offered");
         let mut issues = Vec::new();
@@ -1000,6 +1013,7 @@ pub fn opcua_security(cx: &mut Ctx<'_>) {
             Some("opcua".into()),
         );
         f.description = format!("{}.", issues.join("; "));
+        f.zone = zone;
         f.evidence = Ctx::rows(&ev, "endpoint description or secure channel");
         f.tshark_filter = format!(
             "{} && tcp.port=={port} && opcua",
@@ -1022,7 +1036,9 @@ pub fn opcua_security(cx: &mut Ctx<'_>) {
 
 /// `plc_no_password`: an S7 CPU reporting protection level without a password.
 pub fn plc_no_password(cx: &mut Ctx<'_>) {
+    let assets = assets_by_ip(cx);
     for ((server, transport, port), (facts, ev)) in facts_of(cx, "s7comm.") {
+        let zone = assets.get(&server.to_string()).and_then(|a| a.zone.clone());
         let nopw = facts
             .get("s7comm.password_set")
             .is_some_and(|v| v.contains("false"))
@@ -1050,6 +1066,7 @@ pub fn plc_no_password(cx: &mut Ctx<'_>) {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
+        f.zone = zone;
         f.evidence = Ctx::rows(&ev, "SZL protection record");
         f.tshark_filter = format!("ip.addr=={server} && s7comm.szl.id == 0x0132");
         f.remediation = "Set a protection level with a password in the CPU properties (write or read/write protection) and restrict who can reach port 102.".into();

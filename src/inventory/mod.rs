@@ -27,8 +27,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 /// Conversations of each service (transport, port, protocol) of each server.
-type ServiceConvs<'a> =
-    BTreeMap<IpAddr, BTreeMap<(Transport, u16, &'static str), Vec<(&'a ConvKey, &'a Conv)>>>;
+type ServiceConvs<'a> = BTreeMap<IpAddr, BTreeMap<(Transport, u16), Vec<(&'a ConvKey, &'a Conv)>>>;
 
 /// A MAC that fronts at least this many IPs is a router/gateway interface, not a device's own.
 pub const GATEWAY_MIN_IPS: usize = 3;
@@ -145,7 +144,7 @@ pub fn build(a: &Analysis, sigs: &signatures::Signatures) -> Vec<Asset> {
         services
             .entry(k.server)
             .or_default()
-            .entry((k.transport, k.port, k.proto))
+            .entry((k.transport, k.port))
             .or_default()
             .push((k, c));
         let s = beh.entry(k.server).or_default();
@@ -161,12 +160,15 @@ pub fn build(a: &Analysis, sigs: &signatures::Signatures) -> Vec<Asset> {
             if !is_private(k.client) {
                 s.remote_clients_public = true;
             }
-            beh.entry(k.client)
-                .or_default()
-                .used
+            let cb = beh.entry(k.client).or_default();
+            cb.used
                 .entry(k.proto.to_string())
                 .or_default()
                 .insert(k.server);
+            let v = cb.used_volume.entry(k.proto.to_string()).or_default();
+            v.0 += c.pkts[0] + c.pkts[1];
+            v.1 =
+                v.1.max(c.last_ts.saturating_sub(c.first_ts) / 1_000_000_000);
         }
     }
     for (k, v) in sorted(&a.store.ops) {
@@ -207,34 +209,56 @@ pub fn build(a: &Analysis, sigs: &signatures::Signatures) -> Vec<Asset> {
         }
         let (own, behind) = own_macs(a, *ip, &gateways);
         let mut svcs = Vec::new();
-        for ((transport, port, proto), convs) in services.get(ip).into_iter().flatten() {
-            let mut clients = BTreeSet::new();
-            let mut flows = 0;
-            let mut first: Option<Timestamp> = None;
-            let mut last: Option<Timestamp> = None;
-            let mut ev = Evidence::default();
-            for (k, c) in convs {
-                clients.insert(k.client);
-                flows += c.flows;
-                first = Some(first.map_or(c.first_ts, |t| t.min(c.first_ts)));
-                last = Some(last.map_or(c.last_ts, |t| t.max(c.last_ts)));
-                ev.merge(&c.answered_evidence, cap);
+        for ((transport, port), convs) in services.get(ip).into_iter().flatten() {
+            // One service per protocol recognised on the port (S7comm and S7comm-plus share
+            // 102); connections on which nothing was recognised (no data) belong to the
+            // protocol most flows on the port carried, not to a service of their own.
+            let mut by_proto: BTreeMap<&'static str, u64> = BTreeMap::new();
+            for (k, c) in convs.iter().filter(|(k, _)| !k.proto.is_empty()) {
+                *by_proto.entry(k.proto).or_default() += c.flows;
             }
-            svcs.push(Service {
-                transport: transport.name().to_string(),
-                port: *port,
-                protocol: (!proto.is_empty()).then(|| proto.to_string()),
-                port_guess: if proto.is_empty() {
-                    crate::dissect::ports::guess(*transport, *port).map(str::to_string)
+            let main: &'static str = by_proto
+                .iter()
+                .max_by_key(|(p, n)| (**n, std::cmp::Reverse(**p)))
+                .map_or("", |(p, _)| *p);
+            let mut split: BTreeMap<&'static str, Vec<&(&ConvKey, &Conv)>> = BTreeMap::new();
+            for kc in convs {
+                let p = if kc.0.proto.is_empty() {
+                    main
                 } else {
-                    None
-                },
-                clients: clients.iter().map(|c| c.to_string()).collect(),
-                flows,
-                first_ts: first.unwrap_or_default().to_string(),
-                last_ts: last.unwrap_or_default().to_string(),
-                evidence: frames(&ev),
-            });
+                    kc.0.proto
+                };
+                split.entry(p).or_default().push(kc);
+            }
+            for (proto, convs) in split {
+                let mut clients = BTreeSet::new();
+                let mut flows = 0;
+                let mut first: Option<Timestamp> = None;
+                let mut last: Option<Timestamp> = None;
+                let mut ev = Evidence::default();
+                for (k, c) in convs {
+                    clients.insert(k.client);
+                    flows += c.flows;
+                    first = Some(first.map_or(c.first_ts, |t| t.min(c.first_ts)));
+                    last = Some(last.map_or(c.last_ts, |t| t.max(c.last_ts)));
+                    ev.merge(&c.answered_evidence, cap);
+                }
+                svcs.push(Service {
+                    transport: transport.name().to_string(),
+                    port: *port,
+                    protocol: (!proto.is_empty()).then(|| proto.to_string()),
+                    port_guess: if proto.is_empty() {
+                        crate::dissect::ports::guess(*transport, *port).map(str::to_string)
+                    } else {
+                        None
+                    },
+                    clients: clients.iter().map(|c| c.to_string()).collect(),
+                    flows,
+                    first_ts: first.unwrap_or_default().to_string(),
+                    last_ts: last.unwrap_or_default().to_string(),
+                    evidence: frames(&ev),
+                });
+            }
         }
         let mut provenance = claims.remove(&Subject::Ip(*ip)).unwrap_or_default();
         for m in &own {
@@ -264,6 +288,7 @@ pub fn build(a: &Analysis, sigs: &signatures::Signatures) -> Vec<Asset> {
         let b = Behavior {
             oui_vendor: mac_vendor.clone(),
             oui_ics: oui.is_some_and(|(_, ics)| ics),
+            remote_self: !is_private(*ip),
             ..b
         };
         let roles = roles::roles(&b, &identity);

@@ -34,12 +34,16 @@ pub struct Behavior {
     pub served_guess: BTreeSet<String>,
     /// Protocols it used as a client (answered), with the servers.
     pub used: BTreeMap<String, BTreeSet<IpAddr>>,
+    /// Packets exchanged and longest conversation (seconds) per protocol it used as a client.
+    pub used_volume: BTreeMap<String, (u64, u64)>,
     /// Operations it performed as a client: (protocol, op) -> count.
     pub ops: BTreeMap<(String, Op), u64>,
     /// Facts about it: key -> values.
     pub facts: BTreeMap<String, BTreeSet<String>>,
     /// Its clients come from the internet or from other zones' remote users.
     pub remote_clients_public: bool,
+    /// The asset itself has a public address (internet hosts get no plant roles).
+    pub remote_self: bool,
     /// Vendor of its own MAC, and whether the OUI is an ICS vendor.
     pub oui_vendor: Option<String>,
     pub oui_ics: bool,
@@ -380,15 +384,33 @@ pub fn roles(b: &Behavior, id: &Identity) -> Vec<Role> {
             }
         }
     }
-    // Historian: OPC UA subscriptions or reads from servers, no control.
+    // Historian: collects OPC UA data (subscriptions, reads, or a sustained session whose
+    // contents are encrypted) and changes nothing; often exports files.
     let ua_sub = b.op_count(|p, o| p == "opcua" && o == Op::Subscribe);
     let ua_reads = b.op_count(|p, o| p == "opcua" && o == Op::Read);
     let ua_writes = b.op_count(|p, o| p == "opcua" && (o == Op::Write || o == Op::Call));
-    if (ua_sub > 0 || ua_reads > 0) && ua_writes == 0 && eng == 0 {
+    let (ua_pkts, ua_span) = b.used_volume.get("opcua").copied().unwrap_or_default();
+    if b.uses("opcua") && ua_writes == 0 && eng == 0 && controller_used.is_empty() && !b.remote_self
+    {
         let srv = b.used.get("opcua").cloned().unwrap_or_default();
-        s.add("historian", if ua_sub > 0 { 0.75 } else { 0.5 }, format!("collects OPC UA data ({ua_sub} subscription and {ua_reads} read operations) from {}", list(&srv)));
-        if b.uses("ftp") || b.uses("mssql") {
-            s.add("historian", 0.2, "exports data (file transfer)".into());
+        if ua_sub > 0 || ua_reads > 0 {
+            s.add("historian", if ua_sub > 0 { 0.75 } else { 0.55 }, format!("collects OPC UA data ({ua_sub} subscription and {ua_reads} read operations) from {}", list(&srv)));
+        } else if ua_pkts >= 20 || ua_span >= 10 {
+            s.add("historian", 0.5, format!("sustained OPC UA session with {} ({ua_pkts} packets over {ua_span} s; contents encrypted)", list(&srv)));
+        }
+        let exports = b
+            .ops
+            .iter()
+            .any(|((p, o), _)| p == "ftp" && *o == Op::Write)
+            || b.uses("ftp-data")
+            || b.uses("mssql")
+            || b.uses("smb");
+        if exports && s.0.contains_key("historian") {
+            s.add(
+                "historian",
+                0.3,
+                "exports data (file transfer to another host)".into(),
+            );
         }
     }
     // Monitoring: SNMP polling.
