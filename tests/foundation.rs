@@ -131,12 +131,12 @@ fn span_duplicates_and_per_direction_vlans_neither_split_nor_double_count() {
 fn several_inputs_merge_in_timestamp_order_with_per_file_frame_numbers() {
     let a = capture("public/modbus/zeek__modbusSmall.pcap");
     let b = capture("public/s7comm/cisagov__s7ident.pcap");
-    let one = run(&[a.clone()]);
+    let one = run(std::slice::from_ref(&a));
     let two = run(&[a.clone(), b.clone()]);
     assert_eq!(two.inputs.len(), 2);
     assert_eq!(
         two.counters.frames,
-        one.counters.frames + run(&[b.clone()]).counters.frames
+        one.counters.frames + run(std::slice::from_ref(&b)).counters.frames
     );
     // evidence keeps the input index
     assert!(
