@@ -16,6 +16,34 @@ pub struct Cli {
 pub enum Cmd {
     /// Analyse capture files (pcap, pcapng, .gz) or directories of them.
     Analyze(AnalyzeArgs),
+    /// Zones: infer a draft zones.toml from captures.
+    #[command(subcommand)]
+    Zones(ZonesCmd),
+    /// Signatures: validate a signature directory.
+    #[command(subcommand)]
+    Signatures(SignaturesCmd),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ZonesCmd {
+    /// Write a draft zones.toml (one zone per VLAN or /24, levels from the roles seen).
+    Infer {
+        /// Capture files or directories.
+        #[arg(required = true, value_name = "CAPTURE|DIR")]
+        inputs: Vec<PathBuf>,
+        /// Write the draft here instead of standard output.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SignaturesCmd {
+    /// Validate the built-in signatures and, if given, a directory on top of them.
+    Check {
+        #[arg(value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -54,6 +82,9 @@ pub struct AnalyzeArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// No progress display on standard error.
+    #[arg(short, long)]
+    pub quiet: bool,
     /// Maximum concurrent flows per worker.
     #[arg(long, default_value_t = Limits::default().max_flows)]
     pub max_flows: usize,

@@ -98,7 +98,18 @@ pub fn run(cfg: &Config) -> u8 {
         },
         None => None,
     };
-    let analysis = analysis::analyze(&cfg.inputs, &cfg.limits, cfg.threads, None);
+    let progress = (!cfg.quiet).then(|| Progress::new(&cfg.inputs));
+    let update = |b: u64| {
+        if let Some(p) = &progress {
+            p.update(b)
+        }
+    };
+    let cb: Option<&(dyn Fn(u64) + Sync)> =
+        progress.as_ref().map(|_| &update as &(dyn Fn(u64) + Sync));
+    let analysis = analysis::analyze(&cfg.inputs, &cfg.limits, cfg.threads, cb);
+    if let Some(p) = &progress {
+        p.done();
+    }
     for e in &analysis.input_errors {
         eprintln!("otscope: {e}");
     }
@@ -147,4 +158,111 @@ pub fn run(cfg: &Config) -> u8 {
         }
     }
     exit::OK
+}
+
+/// A one-line progress display on standard error for long offline runs (only when standard
+/// error is a terminal and `--quiet` was not given).
+struct Progress {
+    total: u64,
+    start: std::time::Instant,
+    last: std::sync::Mutex<std::time::Instant>,
+}
+
+impl Progress {
+    fn new(paths: &[std::path::PathBuf]) -> Progress {
+        let files = capture::merge::expand_inputs(paths).files;
+        let total = files
+            .iter()
+            .filter_map(|f| std::fs::metadata(f).ok())
+            .map(|m| m.len())
+            .sum();
+        let now = std::time::Instant::now();
+        Progress {
+            total,
+            start: now,
+            last: std::sync::Mutex::new(now),
+        }
+    }
+
+    fn update(&self, bytes: u64) {
+        let now = std::time::Instant::now();
+        let Ok(mut last) = self.last.lock() else {
+            return;
+        };
+        if now.duration_since(*last).as_millis() < 250 {
+            return;
+        }
+        *last = now;
+        let secs = now.duration_since(self.start).as_secs_f64().max(1e-3);
+        let mb = bytes as f64 / 1e6;
+        if self.total > 0 && bytes <= self.total {
+            eprint!(
+                "\r\x1b[Kotscope: {:5.1}% {:.0} of {:.0} MB, {:.0} MB/s",
+                100.0 * bytes as f64 / self.total as f64,
+                mb,
+                self.total as f64 / 1e6,
+                mb / secs
+            );
+        } else {
+            eprint!("\r\x1b[Kotscope: {mb:.0} MB, {:.0} MB/s", mb / secs);
+        }
+    }
+
+    fn done(&self) {
+        eprint!("\r\x1b[K");
+    }
+}
+
+/// `otscope zones infer`: a draft zones.toml from captures.
+pub fn zones_infer(inputs: &[std::path::PathBuf], output: Option<&std::path::Path>) -> u8 {
+    let cfg = Config::default();
+    let analysis = analysis::analyze(inputs, &cfg.limits, 1, None);
+    for e in &analysis.input_errors {
+        eprintln!("otscope: {e}");
+    }
+    if analysis.inputs.is_empty() {
+        return exit::ERROR;
+    }
+    let assets = inventory::build(&analysis, &inventory::signatures::Signatures::builtin());
+    let (z, notes) = zones::infer::infer(&assets);
+    let paths: Vec<String> = analysis.inputs.iter().map(|i| i.path.clone()).collect();
+    let text = zones::infer::to_toml(&z, &notes, &paths);
+    // What we write must be what we read.
+    if let Err(e) = zones::config::ZonesConfig::parse("draft", &text) {
+        eprintln!("otscope: internal error: the inferred zones do not parse: {e}");
+        return exit::ERROR;
+    }
+    let written = match output {
+        Some(p) => std::fs::write(p, text).map_err(|e| format!("{}: {e}", p.display())),
+        None => std::io::stdout()
+            .lock()
+            .write_all(text.as_bytes())
+            .map_err(|e| e.to_string()),
+    };
+    match written {
+        Ok(()) if analysis.input_errors.is_empty() => exit::OK,
+        Ok(()) => exit::ERROR,
+        Err(e) => {
+            eprintln!("otscope: {e}");
+            exit::ERROR
+        }
+    }
+}
+
+/// `otscope signatures check [DIR]`: validate the built-in signatures and a user directory.
+pub fn signatures_check(dir: Option<&std::path::Path>) -> u8 {
+    let sigs = match dir {
+        Some(d) => inventory::signatures::Signatures::with_dir(d),
+        None => Ok(inventory::signatures::Signatures::builtin()),
+    };
+    match sigs {
+        Ok(s) => {
+            println!("{}", s.summary());
+            exit::OK
+        }
+        Err(e) => {
+            eprintln!("otscope: signatures: {e}");
+            exit::ERROR
+        }
+    }
 }

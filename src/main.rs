@@ -22,6 +22,12 @@ fn main() -> ExitCode {
     };
     let code = match cli.cmd {
         cli::Cmd::Analyze(args) => otscope::run(&args.into_config()),
+        cli::Cmd::Zones(cli::ZonesCmd::Infer { inputs, output }) => {
+            otscope::zones_infer(&inputs, output.as_deref())
+        }
+        cli::Cmd::Signatures(cli::SignaturesCmd::Check { dir }) => {
+            otscope::signatures_check(dir.as_deref())
+        }
     };
     ExitCode::from(code)
 }

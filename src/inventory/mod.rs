@@ -122,6 +122,136 @@ pub fn own_macs(a: &Analysis, ip: IpAddr, gateways: &BTreeSet<Mac>) -> (Vec<Mac>
     (own, behind)
 }
 
+/// Fields whose text names a device (banners, descriptions, certificate subjects).
+const TEXT_FIELDS: [&str; 13] = [
+    "snmp.sysDescr",
+    "telnet.banner",
+    "ftp.banner",
+    "ssh.banner",
+    "http.server",
+    "http.title",
+    "lldp.system_description",
+    "cdp.platform",
+    "cdp.software_version",
+    "tls.cert_subject",
+    "ssdp.server",
+    "vnc.desktop_name",
+    "modbus.VendorName",
+];
+
+/// Identity derived from signatures: product families from order numbers, vendors and
+/// products from OPC UA URIs and banners, CIP vendor names. Returns role hints from banners.
+fn enrich(p: &mut Vec<Provenance>, sigs: &signatures::Signatures) -> Vec<(String, String)> {
+    let mut add = Vec::new();
+    let mut hints = Vec::new();
+    let has_vendor_from = |p: &[Provenance], src: &str| {
+        p.iter()
+            .any(|x| x.field == "vendor" && x.source.starts_with(src))
+    };
+    for c in p.iter() {
+        match c.field.as_str() {
+            "order_number" | "s7comm.order_number" => {
+                if let Some(v) = sigs.s7_families.prefix(&c.value).first() {
+                    add.push((
+                        "product",
+                        v[0].clone(),
+                        "signatures/s7_families.tsv",
+                        75,
+                        c.frames.clone(),
+                    ));
+                    add.push((
+                        "vendor",
+                        "Siemens".to_string(),
+                        "signatures/s7_families.tsv",
+                        75,
+                        c.frames.clone(),
+                    ));
+                }
+            }
+            "product_uri" | "application_uri" => {
+                // A client's application description names its software, not its maker.
+                let software_only = c.source.contains("create_session");
+                if let Some(v) = sigs.opcua_products.prefix(&c.value).first() {
+                    if !v[0].is_empty() && !software_only {
+                        add.push((
+                            "vendor",
+                            v[0].clone(),
+                            "signatures/opcua_products.tsv",
+                            65,
+                            c.frames.clone(),
+                        ));
+                    }
+                    if v.len() > 1 && !v[1].is_empty() {
+                        add.push((
+                            "product",
+                            v[1].clone(),
+                            "signatures/opcua_products.tsv",
+                            55,
+                            c.frames.clone(),
+                        ));
+                    }
+                }
+            }
+            "enip.vendor_id" => {
+                if let (Ok(id), false) = (c.value.parse::<u32>(), has_vendor_from(p, "enip")) {
+                    if let Some(name) = sigs.cip_vendors.get(id) {
+                        add.push((
+                            "vendor",
+                            name.to_string(),
+                            "signatures/cip_vendors.tsv",
+                            85,
+                            c.frames.clone(),
+                        ));
+                    }
+                }
+            }
+            f if TEXT_FIELDS.contains(&f) || f.ends_with(".banner") => {
+                for (pat, v) in sigs.banners.contained(&c.value) {
+                    if !v[0].is_empty() {
+                        add.push((
+                            "vendor",
+                            v[0].clone(),
+                            "signatures/banners.tsv",
+                            55,
+                            c.frames.clone(),
+                        ));
+                    }
+                    if !v[1].is_empty() {
+                        add.push((
+                            "product",
+                            v[1].clone(),
+                            "signatures/banners.tsv",
+                            50,
+                            c.frames.clone(),
+                        ));
+                    }
+                    if !v[2].is_empty() {
+                        hints.push((v[2].clone(), format!("{f} mentions {pat:?}")));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for (field, value, source, confidence, frames) in add {
+        if !p
+            .iter()
+            .any(|x| x.field == field && x.value == value && x.source == source)
+        {
+            p.push(Provenance {
+                field: field.into(),
+                value,
+                source: source.into(),
+                confidence,
+                frames,
+            });
+        }
+    }
+    hints.sort();
+    hints.dedup();
+    hints
+}
+
 fn frames(e: &Evidence) -> Vec<Frame> {
     e.frames.iter().map(|&f| f.into()).collect()
 }
@@ -151,6 +281,10 @@ pub fn build(a: &Analysis, sigs: &signatures::Signatures) -> Vec<Asset> {
         if k.proto.is_empty() {
             if let Some(g) = crate::dissect::ports::guess(k.transport, k.port) {
                 s.served_guess.insert(g.to_string());
+                beh.entry(k.client)
+                    .or_default()
+                    .used_guess
+                    .insert(g.to_string());
             }
         } else {
             s.served
@@ -283,12 +417,25 @@ pub fn build(a: &Analysis, sigs: &signatures::Signatures) -> Vec<Asset> {
                 frames: first.into_iter().map(Frame::from).collect(),
             });
         }
+        let banner_hints = enrich(&mut provenance, sigs);
         let identity = fusion::fuse(provenance);
+        let vendor_hints: BTreeMap<String, f64> = mac_vendor
+            .as_deref()
+            .map(|v| {
+                sigs.vendor_roles
+                    .contained(v)
+                    .into_iter()
+                    .filter_map(|(_, r)| Some((r[0].clone(), r[1].parse::<f64>().ok()?)))
+                    .collect()
+            })
+            .unwrap_or_default();
         let b = beh.remove(ip).unwrap_or_default();
         let b = Behavior {
             oui_vendor: mac_vendor.clone(),
             oui_ics: oui.is_some_and(|(_, ics)| ics),
             remote_self: !is_private(*ip),
+            vendor_hints,
+            banner_hints,
             ..b
         };
         let roles = roles::roles(&b, &identity);

@@ -32,6 +32,8 @@ pub struct Behavior {
     pub served: BTreeMap<String, BTreeSet<IpAddr>>,
     /// Ports it answered on without a recognised protocol (port guess, if any).
     pub served_guess: BTreeSet<String>,
+    /// Ports it connected to as a client where nothing was recognised (port guesses).
+    pub used_guess: BTreeSet<String>,
     /// Protocols it used as a client (answered), with the servers.
     pub used: BTreeMap<String, BTreeSet<IpAddr>>,
     /// Packets exchanged and longest conversation (seconds) per protocol it used as a client.
@@ -42,6 +44,10 @@ pub struct Behavior {
     pub facts: BTreeMap<String, BTreeSet<String>>,
     /// Its clients come from the internet or from other zones' remote users.
     pub remote_clients_public: bool,
+    /// Role hints from the MAC vendor (signatures/vendor_roles.tsv): role -> weight.
+    pub vendor_hints: BTreeMap<String, f64>,
+    /// Role hints from banners and descriptions (signatures/banners.tsv): (role, why).
+    pub banner_hints: Vec<(String, String)>,
     /// The asset itself has a public address (internet hosts get no plant roles).
     pub remote_self: bool,
     /// Vendor of its own MAC, and whether the OUI is an ICS vendor.
@@ -70,45 +76,9 @@ impl Behavior {
     fn uses(&self, p: &str) -> bool {
         self.used.contains_key(p)
     }
-}
-
-const PANEL_VENDORS: [&str; 12] = [
-    "advantech",
-    "pro-face",
-    "proface",
-    "red lion",
-    "weintek",
-    "kontron",
-    "beijer",
-    "b&r",
-    "bernecker",
-    "maple systems",
-    "exor",
-    "digital electronics",
-];
-const SERVER_VENDORS: [&str; 6] = ["dell", "hewlett", "hp ", "lenovo", "super micro", "fujitsu"];
-const NETWORK_VENDORS: [&str; 14] = [
-    "cisco",
-    "hirschmann",
-    "moxa",
-    "westermo",
-    "belden",
-    "juniper",
-    "aruba",
-    "ruggedcom",
-    "hewlett packard enterprise",
-    "fortinet",
-    "palo alto",
-    "netgear",
-    "mikrotik",
-    "extreme networks",
-];
-
-fn vendor_in(v: &Option<String>, list: &[&str]) -> bool {
-    v.as_ref().is_some_and(|v| {
-        let l = v.to_ascii_lowercase();
-        list.iter().any(|x| l.contains(x))
-    })
+    fn vendor_hint(&self, role: &str) -> Option<f64> {
+        self.vendor_hints.get(role).copied()
+    }
 }
 
 struct Scores(BTreeMap<&'static str, (f64, Vec<String>)>);
@@ -135,6 +105,9 @@ fn list(s: &BTreeSet<IpAddr>) -> String {
 
 /// Roles of one asset, most confident first.
 pub fn roles(b: &Behavior, id: &Identity) -> Vec<Role> {
+    if b.remote_self {
+        return external_roles(b);
+    }
     let mut s = Scores(BTreeMap::new());
     let dtype = id
         .device_type
@@ -264,15 +237,26 @@ pub fn roles(b: &Behavior, id: &Identity) -> Vec<Role> {
             "banner/sysDescr names a switch or router".into(),
         );
     }
-    if vendor_in(&b.oui_vendor, &NETWORK_VENDORS) && mgmt_served > 0 {
+    if let (Some(w), true) = (b.vendor_hint("network_device"), mgmt_served > 0) {
         s.add(
             "network_device",
-            0.6,
+            w,
             format!(
-                "{} MAC and management services only",
+                "{} MAC and management services",
                 b.oui_vendor.as_deref().unwrap_or("")
             ),
         );
+    }
+    for (role, why) in &b.banner_hints {
+        if let Some(r) = ["plc", "hmi", "network_device", "io_device", "scada_server"]
+            .into_iter()
+            .find(|r| r == role)
+        {
+            // A banner can lie or be generic: it supports a role, it does not make one alone.
+            if r != "network_device" || mgmt_served > 0 || s.0.contains_key("network_device") {
+                s.add(r, 0.35, why.clone());
+            }
+        }
     }
 
     // --- what it does as a client
@@ -341,7 +325,8 @@ pub fn roles(b: &Behavior, id: &Identity) -> Vec<Role> {
         .iter()
         .flat_map(|p| b.used[*p].iter().copied())
         .collect();
-    if reads > 0 && eng == 0 {
+    // Sustained polling (at least ten reads), not a one-off look.
+    if reads >= 10 && eng == 0 {
         if tag_access {
             let mut c = 0.6;
             if writes > 0 {
@@ -357,10 +342,10 @@ pub fn roles(b: &Behavior, id: &Identity) -> Vec<Role> {
                     list(&servers)
                 ),
             );
-            if vendor_in(&b.oui_vendor, &PANEL_VENDORS) {
+            if let Some(w) = b.vendor_hint("hmi") {
                 s.add(
                     "hmi",
-                    0.3,
+                    w,
                     format!("{} panel-PC MAC", b.oui_vendor.as_deref().unwrap_or("")),
                 );
             }
@@ -375,10 +360,10 @@ pub fn roles(b: &Behavior, id: &Identity) -> Vec<Role> {
                 c,
                 format!("polls {} on {}", controller_used.join("/"), list(&servers)),
             );
-            if vendor_in(&b.oui_vendor, &SERVER_VENDORS) {
+            if let Some(w) = b.vendor_hint("scada_server") {
                 s.add(
                     "scada_server",
-                    0.15,
+                    w,
                     format!("{} server-class MAC", b.oui_vendor.as_deref().unwrap_or("")),
                 );
             }
@@ -502,6 +487,23 @@ pub fn roles(b: &Behavior, id: &Identity) -> Vec<Role> {
                     it.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", ")
                 ),
             );
+        } else {
+            let ics: Vec<&str> = b
+                .used_guess
+                .iter()
+                .map(String::as_str)
+                .filter(|g| ["modbus", "iso_tsap", "enip", "opcua", "dnp3", "iec104"].contains(g))
+                .collect();
+            if !ics.is_empty() {
+                s.add(
+                    "workstation",
+                    0.3,
+                    format!(
+                        "connects to industrial ports ({}) without a recognised exchange",
+                        ics.join(", ")
+                    ),
+                );
+            }
         }
     }
     // A PLC that also serves OPC UA is usually an OPC UA gateway/server when it has no controller identity.
@@ -539,5 +541,43 @@ pub fn roles(b: &Behavior, id: &Identity) -> Vec<Role> {
             .unwrap_or(std::cmp::Ordering::Equal)
             .then(a.role.cmp(&b.role))
     });
+    out
+}
+
+/// Roles of a host with a public address: what it did to the plant, not a plant role.
+fn external_roles(b: &Behavior) -> Vec<Role> {
+    let remote: Vec<&str> = REMOTE_ACCESS
+        .iter()
+        .copied()
+        .filter(|p| b.uses(p))
+        .collect();
+    let ics: Vec<&str> = ICS_PROTOS.iter().copied().filter(|p| b.uses(p)).collect();
+    let mut out = Vec::new();
+    if !remote.is_empty() {
+        out.push(Role {
+            role: "external_remote_access".into(),
+            confidence: 0.7,
+            evidence: vec![format!(
+                "public address with {} sessions into the site",
+                remote.join("/")
+            )],
+        });
+    }
+    if !ics.is_empty() || !b.used_guess.is_empty() {
+        let mut what: Vec<String> = ics.iter().map(|s| s.to_string()).collect();
+        what.extend(b.used_guess.iter().cloned());
+        out.push(Role {
+            role: "external_scanner".into(),
+            confidence: 0.5,
+            evidence: vec![format!("public address touching {}", what.join(", "))],
+        });
+    }
+    if out.is_empty() {
+        out.push(Role {
+            role: "external_host".into(),
+            confidence: 0.5,
+            evidence: vec!["public address".into()],
+        });
+    }
     out
 }

@@ -88,22 +88,220 @@ impl OuiTable {
     }
 }
 
+/// Rows of a tab-separated table: `#` comments, blank lines and the header (first non-comment
+/// line) skipped; each row must have at least `min` non-empty leading columns.
+fn rows<'a>(
+    file: &str,
+    text: &'a str,
+    header: &str,
+    min: usize,
+) -> Result<Vec<(usize, Vec<&'a str>)>, SigError> {
+    let mut out = Vec::new();
+    let mut seen_header = false;
+    for (i, line) in text.lines().enumerate() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        if !seen_header {
+            seen_header = true;
+            if line.split('\t').next() == header.split('\t').next() {
+                continue;
+            }
+            return Err(SigError {
+                file: file.into(),
+                line: i + 1,
+                message: format!(
+                    "expected the header line `{}`",
+                    header.replace('\t', "<TAB>")
+                ),
+            });
+        }
+        let cols: Vec<&str> = line.split('\t').map(str::trim).collect();
+        if cols.len() < min || cols[..min].iter().any(|c| c.is_empty()) {
+            return Err(SigError {
+                file: file.into(),
+                line: i + 1,
+                message: format!(
+                    "expected {} tab-separated columns: {}",
+                    header.split('\t').count(),
+                    header.replace('\t', ", ")
+                ),
+            });
+        }
+        out.push((i + 1, cols));
+    }
+    Ok(out)
+}
+
+/// Numeric id -> name (CIP vendor ids, CIP device types).
+#[derive(Debug, Default, Clone)]
+pub struct IdTable(pub HashMap<u32, String>);
+
+impl IdTable {
+    fn load(&mut self, file: &str, text: &str, header: &str) -> Result<(), SigError> {
+        for (line, c) in rows(file, text, header, 2)? {
+            let id = c[0].parse::<u32>().map_err(|_| SigError {
+                file: file.into(),
+                line,
+                message: format!("id {:?} is not a number", c[0]),
+            })?;
+            self.0.insert(id, c[1].to_string());
+        }
+        Ok(())
+    }
+    pub fn get(&self, id: u32) -> Option<&str> {
+        self.0.get(&id).map(String::as_str)
+    }
+}
+
+/// A pattern table: pattern -> values (S7 families, OPC UA product URIs, banners, vendor roles).
+#[derive(Debug, Default, Clone)]
+pub struct PatternTable {
+    /// (lower-cased pattern, values)
+    pub rows: Vec<(String, Vec<String>)>,
+}
+
+impl PatternTable {
+    fn load(&mut self, file: &str, text: &str, header: &str, min: usize) -> Result<(), SigError> {
+        let width = header.split('\t').count();
+        for (_, c) in rows(file, text, header, min)? {
+            let vals: Vec<String> = (1..width)
+                .map(|i| c.get(i).copied().unwrap_or("").to_string())
+                .collect();
+            let pat = c[0].to_ascii_lowercase();
+            self.rows.retain(|(p, _)| *p != pat);
+            self.rows.push((pat, vals));
+        }
+        Ok(())
+    }
+
+    /// Rows whose pattern (with `?` matching any one character) starts `s` (prefix match),
+    /// longest first.
+    pub fn prefix(&self, s: &str) -> Vec<&[String]> {
+        let s = s.to_ascii_lowercase();
+        let mut m: Vec<(&String, &Vec<String>)> = self
+            .rows
+            .iter()
+            .filter(|(p, _)| wild_prefix(p, &s))
+            .map(|(p, v)| (p, v))
+            .collect();
+        m.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
+        m.into_iter().map(|(_, v)| v.as_slice()).collect()
+    }
+
+    /// Rows whose pattern occurs anywhere in `s`.
+    pub fn contained(&self, s: &str) -> Vec<(&str, &[String])> {
+        let s = s.to_ascii_lowercase();
+        self.rows
+            .iter()
+            .filter(|(p, _)| s.contains(p.as_str()))
+            .map(|(p, v)| (p.as_str(), v.as_slice()))
+            .collect()
+    }
+}
+
+fn wild_prefix(pat: &str, s: &str) -> bool {
+    let (p, t) = (pat.as_bytes(), s.as_bytes());
+    p.len() <= t.len() && p.iter().zip(t).all(|(a, b)| *a == b'?' || a == b)
+}
+
 /// All signature data.
 #[derive(Debug, Default, Clone)]
 pub struct Signatures {
     pub oui: OuiTable,
+    pub cip_vendors: IdTable,
+    pub cip_device_types: IdTable,
+    /// pattern -> family
+    pub s7_families: PatternTable,
+    /// prefix -> vendor, product
+    pub opcua_products: PatternTable,
+    /// pattern -> vendor, product, role
+    pub banners: PatternTable,
+    /// pattern -> role, weight
+    pub vendor_roles: PatternTable,
 }
 
 const BUILTIN_OUI: &str = include_str!("../../signatures/oui.tsv");
+const BUILTIN_CIP_VENDORS: &str = include_str!("../../signatures/cip_vendors.tsv");
+const BUILTIN_CIP_DEVICE_TYPES: &str = include_str!("../../signatures/cip_device_types.tsv");
+const BUILTIN_S7: &str = include_str!("../../signatures/s7_families.tsv");
+const BUILTIN_OPCUA: &str = include_str!("../../signatures/opcua_products.tsv");
+const BUILTIN_BANNERS: &str = include_str!("../../signatures/banners.tsv");
+const BUILTIN_VENDOR_ROLES: &str = include_str!("../../signatures/vendor_roles.tsv");
+
+/// The signature files this version knows, with their header lines.
+pub const FILES: [(&str, &str); 7] = [
+    ("oui.tsv", "prefix\tvendor\tics"),
+    ("cip_vendors.tsv", "id\tvendor_name"),
+    ("cip_device_types.tsv", "id\tdevice_type_name"),
+    ("s7_families.tsv", "pattern\tfamily"),
+    ("opcua_products.tsv", "prefix\tvendor\tproduct"),
+    ("banners.tsv", "pattern\tvendor\tproduct\trole"),
+    ("vendor_roles.tsv", "pattern\trole\tweight"),
+];
 
 impl Signatures {
     /// The built-in set.
     pub fn builtin() -> Signatures {
         let mut s = Signatures::default();
-        s.oui
-            .load("signatures/oui.tsv", BUILTIN_OUI)
-            .expect("built-in signatures are valid");
+        for (name, text) in [
+            ("oui.tsv", BUILTIN_OUI),
+            ("cip_vendors.tsv", BUILTIN_CIP_VENDORS),
+            ("cip_device_types.tsv", BUILTIN_CIP_DEVICE_TYPES),
+            ("s7_families.tsv", BUILTIN_S7),
+            ("opcua_products.tsv", BUILTIN_OPCUA),
+            ("banners.tsv", BUILTIN_BANNERS),
+            ("vendor_roles.tsv", BUILTIN_VENDOR_ROLES),
+        ] {
+            s.load_file(name, &format!("signatures/{name}"), text)
+                .expect("built-in signatures are valid");
+        }
         s
+    }
+
+    /// Load one file by its name; `shown` is how errors name it.
+    fn load_file(&mut self, name: &str, shown: &str, text: &str) -> Result<(), SigError> {
+        let header = FILES.iter().find(|(n, _)| *n == name).map(|(_, h)| *h);
+        match (name, header) {
+            ("oui.tsv", _) => self.oui.load(shown, text),
+            ("cip_vendors.tsv", Some(h)) => self.cip_vendors.load(shown, text, h),
+            ("cip_device_types.tsv", Some(h)) => self.cip_device_types.load(shown, text, h),
+            ("s7_families.tsv", Some(h)) => self.s7_families.load(shown, text, h, 2),
+            ("opcua_products.tsv", Some(h)) => self.opcua_products.load(shown, text, h, 2),
+            ("banners.tsv", Some(h)) => self.banners.load(shown, text, h, 1),
+            ("vendor_roles.tsv", Some(h)) => {
+                self.vendor_roles.load(shown, text, h, 3)?;
+                for (p, v) in &self.vendor_roles.rows {
+                    if !v[1].parse::<f64>().is_ok_and(|w| (0.0..=1.0).contains(&w)) {
+                        return Err(SigError {
+                            file: shown.into(),
+                            line: 0,
+                            message: format!("{p}: weight {:?} must be a number from 0 to 1", v[1]),
+                        });
+                    }
+                }
+                Ok(())
+            }
+            _ => Err(SigError {
+                file: shown.into(),
+                line: 0,
+                message: "unknown signature file (see signatures/README.md)".into(),
+            }),
+        }
+    }
+
+    /// One line per table with its size.
+    pub fn summary(&self) -> String {
+        format!(
+            "oui.tsv: {} prefixes\ncip_vendors.tsv: {} vendors\ncip_device_types.tsv: {} device types\ns7_families.tsv: {} patterns\nopcua_products.tsv: {} prefixes\nbanners.tsv: {} patterns\nvendor_roles.tsv: {} patterns",
+            self.oui.len(),
+            self.cip_vendors.0.len(),
+            self.cip_device_types.0.len(),
+            self.s7_families.rows.len(),
+            self.opcua_products.rows.len(),
+            self.banners.rows.len(),
+            self.vendor_roles.rows.len()
+        )
     }
 
     /// The built-in set with a user directory on top.
@@ -142,16 +340,7 @@ impl Signatures {
                 message: e.to_string(),
             })?;
             let file = p.display().to_string();
-            match name.as_str() {
-                "oui.tsv" => self.oui.load(&file, &text)?,
-                _ => {
-                    return Err(SigError {
-                        file,
-                        line: 0,
-                        message: "unknown signature file (see signatures/README.md)".into(),
-                    });
-                }
-            }
+            self.load_file(&name, &file, &text)?;
         }
         Ok(())
     }
@@ -177,6 +366,94 @@ mod tests {
         );
         // locally administered: no vendor
         assert_eq!(t.lookup(Mac([0x2a, 0x63, 0x36, 0x6f, 0, 0])), None);
+    }
+
+    #[test]
+    fn pattern_tables() {
+        let s = Signatures::builtin();
+        assert_eq!(
+            s.s7_families.prefix("6ES7 315-2EH14-0AB0")[0][0],
+            "SIMATIC S7-300"
+        );
+        assert_eq!(
+            s.s7_families.prefix("6ES7 214-1AG31-0XB0")[0][0],
+            "SIMATIC S7-1200"
+        );
+        assert_eq!(
+            s.s7_families.prefix("6ES7 212-0AA23-0XB0")[0][0],
+            "SIMATIC S7-200"
+        );
+        assert_eq!(
+            s.s7_families.prefix("6ES7 515-2AM02-0AB0")[0][0],
+            "SIMATIC S7-1500"
+        );
+        assert_eq!(
+            s.opcua_products
+                .prefix("http://www.beckhoff.com/TwinCAT/TcOpcUaServer")[0][0],
+            "Beckhoff Automation"
+        );
+        let b = s
+            .banners
+            .contained("Hirschmann Railswitch RS20-0800M2M2SDAE L2E-09.0.12");
+        assert!(b.iter().any(|(_, v)| v[2] == "network_device"));
+        assert_eq!(
+            s.cip_vendors.get(1),
+            Some("Rockwell Automation/Allen-Bradley")
+        );
+    }
+
+    #[test]
+    fn user_directory_overrides_and_errors_name_file_and_line() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(
+            d.path().join("s7_families.tsv"),
+            "pattern\tfamily\n6ES7 31\tMy S7-300\n",
+        )
+        .unwrap();
+        let s = Signatures::with_dir(d.path()).unwrap();
+        assert_eq!(
+            s.s7_families.prefix("6ES7 315-2EH14-0AB0")[0][0],
+            "My S7-300"
+        );
+        std::fs::write(
+            d.path().join("banners.tsv"),
+            "pattern\tvendor\tproduct\trole\n\tnovendor\n",
+        )
+        .unwrap();
+        let e = Signatures::with_dir(d.path()).unwrap_err();
+        assert!(e.file.ends_with("banners.tsv") && e.line == 2, "{e}");
+        std::fs::remove_file(d.path().join("banners.tsv")).unwrap();
+        std::fs::write(
+            d.path().join("vendor_roles.tsv"),
+            "pattern\trole\tweight\ndell\thmi\t7\n",
+        )
+        .unwrap();
+        assert!(
+            Signatures::with_dir(d.path())
+                .unwrap_err()
+                .message
+                .contains("weight")
+        );
+        std::fs::remove_file(d.path().join("vendor_roles.tsv")).unwrap();
+        std::fs::write(d.path().join("typo.tsv"), "x\n").unwrap();
+        assert!(
+            Signatures::with_dir(d.path())
+                .unwrap_err()
+                .message
+                .contains("unknown signature file")
+        );
+        std::fs::remove_file(d.path().join("typo.tsv")).unwrap();
+        std::fs::write(
+            d.path().join("cip_vendors.tsv"),
+            "id\tvendor_name\nx1\tBad\n",
+        )
+        .unwrap();
+        assert!(
+            Signatures::with_dir(d.path())
+                .unwrap_err()
+                .message
+                .contains("not a number")
+        );
     }
 
     #[test]
