@@ -21,32 +21,48 @@ struct Tally {
     ipv6: u64,
     tcp: u64,
     udp: u64,
-    mismatches: Vec<String>,
 }
 
-fn check(t: &mut Tally, file: &str, n: u64, data: &[u8], cut: bool) {
-    let Some(eth) = EthernetPacket::new(data) else { return };
+fn check(t: &mut Tally, mismatches: &mut Vec<String>, file: &str, n: u64, data: &[u8], cut: bool) {
+    let Some(eth) = EthernetPacket::new(data) else {
+        return;
+    };
     let ours = decode::decode(LinkType::Ethernet, data, cut, 4, 8);
     let mut bad = |what: &str| {
-        if t.mismatches.len() < 20 {
-            t.mismatches.push(format!("{file} frame {n}: {what}"));
+        if mismatches.len() < 20 {
+            mismatches.push(format!("{file} frame {n}: {what}"));
         }
     };
     t.frames += 1;
     match eth.get_ethertype() {
         EtherTypes::Ipv4 => {
-            let Some(ip) = Ipv4Packet::new(eth.payload()) else { return };
+            let Some(ip) = Ipv4Packet::new(eth.payload()) else {
+                return;
+            };
             // pnet does not check lengths; compare only well-formed headers.
-            if ip.get_header_length() < 5 || (ip.get_total_length() as usize) > eth.payload().len() && !cut {
+            let hlen = ip.get_header_length() as usize * 4;
+            if hlen < 20
+                || eth.payload().len() < hlen
+                || (ip.get_total_length() as usize) > eth.payload().len() && !cut
+            {
                 return;
             }
-            let Ok(p) = &ours else { return bad("ours failed on a well-formed IPv4 header") };
-            let Net::Ip(o) = p.net else { return bad("not IP") };
+            let Ok(p) = &ours else {
+                return bad("ours failed on a well-formed IPv4 header");
+            };
+            let Net::Ip(o) = p.net else {
+                return bad("not IP");
+            };
             t.ipv4 += 1;
-            if o.src != std::net::IpAddr::V4(ip.get_source()) || o.dst != std::net::IpAddr::V4(ip.get_destination()) {
+            if o.src != std::net::IpAddr::V4(ip.get_source())
+                || o.dst != std::net::IpAddr::V4(ip.get_destination())
+            {
                 bad("addresses");
             }
-            if o.ttl != ip.get_ttl() || o.ident != ip.get_identification() || o.proto != ip.get_next_level_protocol().0 {
+            if o.ttl != ip.get_ttl()
+                || o.ident != ip.get_identification()
+                || o.proto != ip.get_next_level_protocol().0
+            {
                 bad("ttl/id/proto");
             }
             let frag = ip.get_fragment_offset() != 0 || ip.get_flags() & 1 != 0;
@@ -65,11 +81,17 @@ fn check(t: &mut Tally, file: &str, n: u64, data: &[u8], cut: bool) {
             compare_l4(t, &mut bad, &o, ip.get_next_level_protocol(), body);
         }
         EtherTypes::Ipv6 => {
-            let Some(ip) = Ipv6Packet::new(eth.payload()) else { return };
+            let Some(ip) = Ipv6Packet::new(eth.payload()) else {
+                return;
+            };
             let Ok(p) = &ours else { return };
-            let Net::Ip(o) = p.net else { return bad("not IP") };
+            let Net::Ip(o) = p.net else {
+                return bad("not IP");
+            };
             t.ipv6 += 1;
-            if o.src != std::net::IpAddr::V6(ip.get_source()) || o.dst != std::net::IpAddr::V6(ip.get_destination()) {
+            if o.src != std::net::IpAddr::V6(ip.get_source())
+                || o.dst != std::net::IpAddr::V6(ip.get_destination())
+            {
                 bad("v6 addresses");
             }
             if o.ttl != ip.get_hop_limit() {
@@ -86,16 +108,33 @@ fn check(t: &mut Tally, file: &str, n: u64, data: &[u8], cut: bool) {
     }
 }
 
-fn compare_l4(t: &mut Tally, bad: &mut dyn FnMut(&str), o: &decode::Ip<'_>, proto: pnet_packet::ip::IpNextHeaderProtocol, body: &[u8]) {
+fn compare_l4(
+    t: &mut Tally,
+    bad: &mut dyn FnMut(&str),
+    o: &decode::Ip<'_>,
+    proto: pnet_packet::ip::IpNextHeaderProtocol,
+    body: &[u8],
+) {
     let ours = decode::l4(o);
     if proto == IpNextHeaderProtocols::Tcp {
-        let Some(tcp) = TcpPacket::new(body) else { return };
+        let Some(tcp) = TcpPacket::new(body) else {
+            return;
+        };
         if tcp.get_data_offset() < 5 || (tcp.get_data_offset() as usize * 4) > body.len() {
             return;
         }
-        let Ok(L4::Tcp(x)) = ours else { return bad("ours failed on a well-formed TCP header") };
+        let Ok(L4::Tcp(x)) = ours else {
+            return bad("ours failed on a well-formed TCP header");
+        };
         t.tcp += 1;
-        if (x.sport, x.dport, x.seq, x.ack) != (tcp.get_source(), tcp.get_destination(), tcp.get_sequence(), tcp.get_acknowledgement()) {
+        if (x.sport, x.dport, x.seq, x.ack)
+            != (
+                tcp.get_source(),
+                tcp.get_destination(),
+                tcp.get_sequence(),
+                tcp.get_acknowledgement(),
+            )
+        {
             bad("tcp ports/seq/ack");
         }
         if x.flags != (tcp.get_flags() & 0xff) as u8 || x.window != tcp.get_window() {
@@ -105,12 +144,16 @@ fn compare_l4(t: &mut Tally, bad: &mut dyn FnMut(&str), o: &decode::Ip<'_>, prot
             bad("tcp payload");
         }
     } else if proto == IpNextHeaderProtocols::Udp {
-        let Some(udp) = UdpPacket::new(body) else { return };
+        let Some(udp) = UdpPacket::new(body) else {
+            return;
+        };
         let len = udp.get_length() as usize;
         if len < 8 || len > body.len() {
             return;
         }
-        let Ok(L4::Udp(x)) = ours else { return bad("ours failed on a well-formed UDP header") };
+        let Ok(L4::Udp(x)) = ours else {
+            return bad("ours failed on a well-formed UDP header");
+        };
         t.udp += 1;
         if (x.sport, x.dport) != (udp.get_source(), udp.get_destination()) {
             bad("udp ports");
@@ -124,8 +167,14 @@ fn compare_l4(t: &mut Tally, bad: &mut dyn FnMut(&str), o: &decode::Ip<'_>, prot
 #[test]
 fn decoder_agrees_with_pnet_on_every_shipped_ethernet_frame() {
     let mut t = Tally::default();
+    let mut mismatches = Vec::new();
     let mut files = common::public_captures();
-    for g in ["generated/modbus-pymodbus.pcap", "generated/s7-snap7.pcap", "generated/enip-cpppo.pcap", "generated/opcua-asyncua-none.pcap"] {
+    for g in [
+        "generated/modbus-pymodbus.pcap",
+        "generated/s7-snap7.pcap",
+        "generated/enip-cpppo.pcap",
+        "generated/opcua-asyncua-none.pcap",
+    ] {
         files.push(common::capture(g));
     }
     for f in &files {
@@ -133,11 +182,26 @@ fn decoder_agrees_with_pnet_on_every_shipped_ethernet_frame() {
         let name = f.file_name().unwrap().to_string_lossy().to_string();
         r.for_each(|fr| {
             if fr.link == LinkType::Ethernet {
-                check(&mut t, &name, fr.number, fr.data, (fr.data.len() as u32) < fr.orig_len);
+                check(
+                    &mut t,
+                    &mut mismatches,
+                    &name,
+                    fr.number,
+                    fr.data,
+                    (fr.data.len() as u32) < fr.orig_len,
+                );
             }
         });
     }
-    assert!(t.mismatches.is_empty(), "{:#?}", t.mismatches);
+    assert!(mismatches.is_empty(), "{mismatches:#?}");
     // The comparison covered real volume.
-    assert!(t.frames > 50_000 && t.ipv4 > 40_000 && t.tcp > 30_000 && t.udp > 500 && t.ipv6 > 100, "{} {} {} {} {}", t.frames, t.ipv4, t.tcp, t.udp, t.ipv6);
+    assert!(
+        t.frames > 50_000 && t.ipv4 > 40_000 && t.tcp > 30_000 && t.udp > 500 && t.ipv6 > 100,
+        "{} {} {} {} {}",
+        t.frames,
+        t.ipv4,
+        t.tcp,
+        t.udp,
+        t.ipv6
+    );
 }

@@ -63,7 +63,9 @@ pub fn report_json(paths: &[PathBuf], zones: Option<&Path>) -> serde_json::Value
 /// A pcap (Ethernet, microseconds) holding `frames` (timestamp in µs, bytes).
 pub fn write_pcap(frames: &[(u64, Vec<u8>)]) -> tempfile::NamedTempFile {
     use std::io::Write;
-    let mut v = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0];
+    let mut v = vec![
+        0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0,
+    ];
     for (ts, f) in frames {
         v.extend_from_slice(&((ts / 1_000_000) as u32).to_le_bytes());
         v.extend_from_slice(&((ts % 1_000_000) as u32).to_le_bytes());
@@ -78,7 +80,18 @@ pub fn write_pcap(frames: &[(u64, Vec<u8>)]) -> tempfile::NamedTempFile {
 
 /// An Ethernet + IPv4 + TCP frame (checksums zero: otscope does not verify them).
 #[allow(clippy::too_many_arguments)]
-pub fn tcp_frame(smac: [u8; 6], dmac: [u8; 6], src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, seq: u32, ack: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
+pub fn tcp_frame(
+    smac: [u8; 6],
+    dmac: [u8; 6],
+    src: [u8; 4],
+    dst: [u8; 4],
+    sport: u16,
+    dport: u16,
+    seq: u32,
+    ack: u32,
+    flags: u8,
+    payload: &[u8],
+) -> Vec<u8> {
     let mut f = Vec::new();
     f.extend_from_slice(&dmac);
     f.extend_from_slice(&smac);
@@ -100,15 +113,79 @@ pub fn tcp_frame(smac: [u8; 6], dmac: [u8; 6], src: [u8; 4], dst: [u8; 4], sport
 
 /// A complete TCP connection (handshake, one request and one response, FIN) as frames.
 #[allow(clippy::too_many_arguments)]
-pub fn tcp_session(t0: u64, cmac: [u8; 6], smac: [u8; 6], c: [u8; 4], s: [u8; 4], cport: u16, sport: u16, req: &[u8], resp: &[u8]) -> Vec<(u64, Vec<u8>)> {
+pub fn tcp_session(
+    t0: u64,
+    cmac: [u8; 6],
+    smac: [u8; 6],
+    c: [u8; 4],
+    s: [u8; 4],
+    cport: u16,
+    sport: u16,
+    req: &[u8],
+    resp: &[u8],
+) -> Vec<(u64, Vec<u8>)> {
     let (syn, ack, psh, fin) = (0x02, 0x10, 0x08, 0x01);
     vec![
-        (t0, tcp_frame(cmac, smac, c, s, cport, sport, 100, 0, syn, &[])),
-        (t0 + 100, tcp_frame(smac, cmac, s, c, sport, cport, 500, 101, syn | ack, &[])),
-        (t0 + 200, tcp_frame(cmac, smac, c, s, cport, sport, 101, 501, ack, &[])),
-        (t0 + 300, tcp_frame(cmac, smac, c, s, cport, sport, 101, 501, psh | ack, req)),
-        (t0 + 400, tcp_frame(smac, cmac, s, c, sport, cport, 501, 101 + req.len() as u32, psh | ack, resp)),
-        (t0 + 500, tcp_frame(cmac, smac, c, s, cport, sport, 101 + req.len() as u32, 501 + resp.len() as u32, fin | ack, &[])),
-        (t0 + 600, tcp_frame(smac, cmac, s, c, sport, cport, 501 + resp.len() as u32, 102 + req.len() as u32, fin | ack, &[])),
+        (
+            t0,
+            tcp_frame(cmac, smac, c, s, cport, sport, 100, 0, syn, &[]),
+        ),
+        (
+            t0 + 100,
+            tcp_frame(smac, cmac, s, c, sport, cport, 500, 101, syn | ack, &[]),
+        ),
+        (
+            t0 + 200,
+            tcp_frame(cmac, smac, c, s, cport, sport, 101, 501, ack, &[]),
+        ),
+        (
+            t0 + 300,
+            tcp_frame(cmac, smac, c, s, cport, sport, 101, 501, psh | ack, req),
+        ),
+        (
+            t0 + 400,
+            tcp_frame(
+                smac,
+                cmac,
+                s,
+                c,
+                sport,
+                cport,
+                501,
+                101 + req.len() as u32,
+                psh | ack,
+                resp,
+            ),
+        ),
+        (
+            t0 + 500,
+            tcp_frame(
+                cmac,
+                smac,
+                c,
+                s,
+                cport,
+                sport,
+                101 + req.len() as u32,
+                501 + resp.len() as u32,
+                fin | ack,
+                &[],
+            ),
+        ),
+        (
+            t0 + 600,
+            tcp_frame(
+                smac,
+                cmac,
+                s,
+                c,
+                sport,
+                cport,
+                501 + resp.len() as u32,
+                102 + req.len() as u32,
+                fin | ack,
+                &[],
+            ),
+        ),
     ]
 }
