@@ -312,17 +312,15 @@ pub fn build(a: &Analysis, sigs: &signatures::Signatures) -> Vec<Asset> {
             .entry((k.svc.proto.to_string(), k.op))
             .or_default() += v.evidence.count;
     }
+    // Facts about MACs (discovery protocols) count for the asset that owns the MAC.
+    let mut mac_facts: BTreeMap<Mac, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
     for (k, _) in sorted(&a.store.facts) {
-        if let Subject::Ip(ip) = k.subject {
-            let f = beh
-                .entry(ip)
-                .or_default()
-                .facts
-                .entry(k.key.to_string())
-                .or_default();
-            if f.len() < 16 {
-                f.insert(k.value.clone());
-            }
+        let f = match k.subject {
+            Subject::Ip(ip) => beh.entry(ip).or_default().facts.entry(k.key.to_string()).or_default(),
+            Subject::Mac(m) => mac_facts.entry(m).or_default().entry(k.key.to_string()).or_default(),
+        };
+        if f.len() < 16 {
+            f.insert(k.value.clone());
         }
     }
     // Claims by subject.
@@ -429,7 +427,12 @@ pub fn build(a: &Analysis, sigs: &signatures::Signatures) -> Vec<Asset> {
                     .collect()
             })
             .unwrap_or_default();
-        let b = beh.remove(ip).unwrap_or_default();
+        let mut b = beh.remove(ip).unwrap_or_default();
+        for m in &own {
+            for (k, v) in mac_facts.get(m).into_iter().flatten() {
+                b.facts.entry(k.clone()).or_default().extend(v.iter().cloned());
+            }
+        }
         let b = Behavior {
             oui_vendor: mac_vendor.clone(),
             oui_ics: oui.is_some_and(|(_, ics)| ics),
@@ -492,6 +495,53 @@ pub fn build(a: &Analysis, sigs: &signatures::Signatures) -> Vec<Asset> {
             first_ts: h.first_ts.to_string(),
             last_ts: h.last_ts.to_string(),
             notes,
+        });
+    }
+    // Devices known only from what they announced: an address with identity claims but no
+    // traffic of its own (e.g. a PROFINET DCP answer), or a MAC that no address owns.
+    let owned: BTreeSet<String> = out.iter().flat_map(|x| x.macs.iter().cloned()).collect();
+    let listed: BTreeSet<String> = out.iter().map(|x| x.ip.clone()).collect();
+    for (subject, provenance) in claims {
+        let (ip, macs) = match subject {
+            Subject::Ip(ip) if is_device_ip(ip) && !listed.contains(&ip.to_string()) => (ip.to_string(), Vec::new()),
+            Subject::Mac(m) if !owned.contains(&m.to_string()) && !m.is_multicast() => (String::new(), vec![m]),
+            _ => continue,
+        };
+        let first = provenance.iter().flat_map(|p| p.frames.iter()).min().cloned();
+        let mut provenance = provenance;
+        let oui = macs.first().and_then(|m| sigs.oui.lookup(*m));
+        if let (Some((v, _)), Some(f)) = (oui, &first) {
+            provenance.push(Provenance { field: "vendor".into(), value: fusion::normalize_vendor(v), source: "oui".into(), confidence: 30, frames: vec![f.clone()] });
+        }
+        let banner_hints = enrich(&mut provenance, sigs);
+        let identity = fusion::fuse(provenance);
+        let mut b = Behavior { banner_hints, remote_self: false, oui_vendor: oui.map(|(v, _)| v.to_string()), ..Default::default() };
+        for m in &macs {
+            for (k, v) in mac_facts.get(m).into_iter().flatten() {
+                b.facts.entry(k.clone()).or_default().extend(v.iter().cloned());
+            }
+        }
+        let roles = roles::roles(&b, &identity);
+        let ts = first.as_ref().map(|f| f.ts.clone()).unwrap_or_default();
+        out.push(Asset {
+            ip,
+            macs: macs.iter().map(|m| m.to_string()).collect(),
+            mac_vendor: oui.map(|(v, _)| v.to_string()),
+            gateway_macs: Vec::new(),
+            vlans: Vec::new(),
+            zone: None,
+            level: None,
+            roles,
+            identity,
+            services: Vec::new(),
+            protocols: Vec::new(),
+            packets_sent: 0,
+            packets_received: 0,
+            bytes_sent: 0,
+            bytes_received: 0,
+            first_ts: ts.clone(),
+            last_ts: ts,
+            notes: vec!["known only from what it announced (discovery protocol); no traffic of its own was seen".into()],
         });
     }
     out
