@@ -55,6 +55,7 @@ ROUTERS = {
     "ot-core": {
         "description": "OT core L3 switch (Hirschmann MACH4002) routing VLAN 110/120/130; one MAC on all VLAN interfaces",
         "vendor": "Hirschmann Automation and Control GmbH",
+        "brand": "Hirschmann", "product": "MACH4002 L3 switch",
         "legs": [
             ("v110", ["10.41.10.1/24"], "00:80:63:a1:0e:01"),
             ("v120", ["10.41.20.1/24"], "00:80:63:a1:0e:01"),
@@ -67,6 +68,7 @@ ROUTERS = {
         "description": "Site firewall (Juniper SRX) between the OT core, site operations, DMZ and the WAN edge; "
                        "one MAC per interface",
         "vendor": "Juniper Networks",
+        "brand": "Juniper", "product": "SRX firewall",
         "legs": [
             ("ops", ["172.20.40.1/24"], "94:f7:ad:2c:40:11"),
             ("dmz", ["172.20.50.1/24"], "94:f7:ad:2c:40:12"),
@@ -78,6 +80,7 @@ ROUTERS = {
     "edge": {
         "description": "WAN edge router (Juniper) for the enterprise ranges and the Internet; never observed",
         "vendor": "Juniper Networks",
+        "brand": "Juniper", "product": "MX router",
         "legs": [
             ("ent1", ["10.60.14.1/24"], "c0:42:d0:19:7e:01"),
             ("ent2", ["10.62.8.1/22"], "c0:42:d0:19:7e:02"),

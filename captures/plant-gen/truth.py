@@ -684,6 +684,12 @@ def main():
             designed.append((cip, srv, "udp", 53, "answered", op))
     for d in sorted(set(designed)):
         expect(d[0], d[1], d[2], d[3], d[4], d[5])
+    expected_fail = {("mon-01", "telnet.login"), ("erp-01", "ftp.login"), ("inet-vendor", "vnc.session"),
+                     ("mon-01", "snmp.get")}
+    for e in events:
+        bad = e.get("result") == "error" or (e.get("exit_code") not in (None, 0))
+        if bad and (e["actor"], e["op"]) not in expected_fail:
+            check(False, f"unexpected client failure: {e['actor']} {e['op']} {e.get('error') or e.get('output_tail')}")
     # the client log and the wire agree on a few outcomes
     ev = lambda actor, op: [e for e in events if e["actor"] == actor and e["op"] == op]  # noqa: E731
     check([e["result"] for e in ev("mon-01", "telnet.login")] == ["failed", "ok"], "telnet: one failed, one good login")
@@ -805,12 +811,24 @@ def main():
         parts = line.split(",", 3)
         if len(parts) > 2 and len(parts[1]) == 6:
             oui[parts[1].upper()] = parts[2].strip().strip('"')
+    # the routers' interfaces on captured segments are hosts too: they answer ARP for the gateway
+    # address (and ARP for the hosts they route to), with their own MAC
+    router_hosts = dict(hosts)
+    for r, cfg in T.ROUTERS.items():
+        for leg, addrs, mac in cfg["legs"]:
+            if leg in T.SEGMENTS and T.SEGMENTS[leg][2]:
+                a0 = addrs[0].split("/")[0]
+                check(mac in seen_mac.get(a0, set()), f"{r}: interface {a0} ({mac}) seen on {leg}")
+                router_hosts[a0] = {"name": f"{r}-{leg}", "seg": leg, "mac": mac, "role": "network_device",
+                                    "vendor": cfg["brand"],
+                                    "product": f"{cfg['product']} ({r}), interface on {T.SEGMENTS[leg][4]}",
+                                    "firmware": None}
     assets = []
-    for addr, h in sorted(hosts.items(), key=lambda kv: [int(x) for x in kv[0].split(".")]):
+    for addr, h in sorted(router_hosts.items(), key=lambda kv: [int(x) for x in kv[0].split(".")]):
         z, lvl = zone_of(addr)
         observed = h["mac"] in seen_mac.get(addr, set())
         o = h["mac"].replace(":", "")[:6].upper()
-        ident = {k: v for k, v in identity[h["name"]].items() if v}
+        ident = {k: v for k, v in identity.get(h["name"], {}).items() if v}
         assets.append({
             "name": h["name"], "ip": addr, "zone": z, "level": lvl, "role": h["role"],
             "mac": h["mac"] if observed else None,
