@@ -434,7 +434,17 @@ impl Engine {
             Some(_) => (guess_client(&key), Initiator::PortHeuristic),
             None if proto == 17 => {
                 let (sp, dp) = (is_service_port(sport), is_service_port(dport));
-                if sp && !dp {
+                // Both on service ports (DHCP 67/68, SNMP 161/162): the lower port serves,
+                // except that a trap receiver (162) is the manager's service.
+                let sender_serves = match (sp, dp) {
+                    (true, false) => true,
+                    (true, true) if sport != dport => {
+                        (sport < dport && !(sport == 161 && dport == 162))
+                            || (sport == 162 && dport == 161)
+                    }
+                    _ => false,
+                };
+                if sender_serves {
                     (1 - side, Initiator::PortHeuristic)
                 } else {
                     (side, Initiator::FirstPacket)

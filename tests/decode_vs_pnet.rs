@@ -137,7 +137,7 @@ fn compare_l4(
         {
             bad("tcp ports/seq/ack");
         }
-        if x.flags != (tcp.get_flags() & 0xff) as u8 || x.window != tcp.get_window() {
+        if x.flags != tcp.get_flags() || x.window != tcp.get_window() {
             bad("tcp flags/window");
         }
         if x.payload != tcp.payload() {

@@ -108,8 +108,8 @@ fn same(field: &str, a: &str, b: &str) -> bool {
     false
 }
 
-/// Fuse claims into an identity.
-pub fn fuse(mut provenance: Vec<Provenance>) -> Identity {
+/// Fuse claims into an identity; `canon` gives the canonical spelling of a vendor name.
+pub fn fuse(mut provenance: Vec<Provenance>, canon: &dyn Fn(&str) -> String) -> Identity {
     provenance.sort_by(|a, b| {
         (
             &a.field,
@@ -139,15 +139,17 @@ pub fn fuse(mut provenance: Vec<Provenance>) -> Identity {
     let mut conflicts = Vec::new();
     for (field, p) in &best {
         let value = if *field == "vendor" {
-            normalize_vendor(&p.value)
+            canon(&p.value)
         } else {
             p.value.clone()
         };
         // Conflicts: another trusted source says something else.
-        for o in provenance
-            .iter()
-            .filter(|o| o.field == *field && o.confidence >= 30 && !same(field, &o.value, &p.value))
-        {
+        for o in provenance.iter().filter(|o| {
+            o.field == *field
+                && o.confidence >= 30
+                && !same(field, &o.value, &p.value)
+                && !(*field == "vendor" && canon(&o.value) == canon(&p.value))
+        }) {
             let c = format!(
                 "{field}: {:?} ({}) vs {:?} ({})",
                 p.value, p.source, o.value, o.source
@@ -195,6 +197,10 @@ mod tests {
         }
     }
 
+    fn fuse_plain(p: Vec<Provenance>) -> Identity {
+        fuse(p, &|v| normalize_vendor(v))
+    }
+
     #[test]
     fn vendor_names() {
         assert_eq!(normalize_vendor("Dell Inc."), "Dell");
@@ -214,7 +220,7 @@ mod tests {
 
     #[test]
     fn best_source_wins_and_conflicts_are_kept() {
-        let id = fuse(vec![
+        let id = fuse_plain(vec![
             p("vendor", "Moxa Inc.", "oui", 30),
             p(
                 "vendor",
@@ -241,13 +247,13 @@ mod tests {
 
     #[test]
     fn agreeing_sources_are_not_conflicts() {
-        let id = fuse(vec![
+        let id = fuse_plain(vec![
             p("vendor", "Siemens AG", "oui", 30),
             p("vendor", "Siemens", "s7comm.szl_0x0011", 80),
         ]);
         assert_eq!(id.vendor.as_deref(), Some("Siemens"));
         assert!(id.conflicts.is_empty());
-        let id = fuse(vec![
+        let id = fuse_plain(vec![
             p("vendor", "Rockwell Automation", "oui", 30),
             p("vendor", "Rockwell Automation/Allen-Bradley", "enip", 90),
         ]);

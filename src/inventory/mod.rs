@@ -183,7 +183,7 @@ fn enrich(p: &mut Vec<Provenance>, sigs: &signatures::Signatures) -> Vec<(String
                     }
                     if v.len() > 1 && !v[1].is_empty() {
                         add.push((
-                            "product",
+                            if software_only { "software" } else { "product" },
                             v[1].clone(),
                             "signatures/opcua_products.tsv",
                             55,
@@ -206,6 +206,15 @@ fn enrich(p: &mut Vec<Provenance>, sigs: &signatures::Signatures) -> Vec<(String
                 }
             }
             f if TEXT_FIELDS.contains(&f) || f.ends_with(".banner") => {
+                if let Some(v) = firmware_in(&c.value) {
+                    add.push((
+                        "firmware",
+                        v,
+                        "signatures:version-in-text",
+                        45,
+                        c.frames.clone(),
+                    ));
+                }
                 for (pat, v) in sigs.banners.contained(&c.value) {
                     if !v[0].is_empty() {
                         add.push((
@@ -250,6 +259,39 @@ fn enrich(p: &mut Vec<Provenance>, sigs: &signatures::Signatures) -> Vec<(String
     hints.sort();
     hints.dedup();
     hints
+}
+
+/// A version written after a firmware/version keyword in a banner or description:
+/// `... Firmware V6.3 build 230310` -> `V6.3`, `FW: V2.9.4` -> `V2.9.4`, `Version 15.2(7)E4`.
+pub fn firmware_in(text: &str) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    for kw in [
+        "firmware", "fw:", "fw ", "version", "ver.", "ver ", "sw:", "software",
+    ] {
+        let mut from = 0;
+        while let Some(i) = lower[from..].find(kw) {
+            let start = from + i + kw.len();
+            from = start;
+            let rest = &text[start..];
+            let rest = rest.trim_start_matches([' ', ':', '=', '\t']);
+            let token: String = rest
+                .chars()
+                .take_while(|c| {
+                    c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '(' | ')')
+                })
+                .collect();
+            let token = token.trim_end_matches(['.', '-', '_']);
+            let digits = token.trim_start_matches(['V', 'v']);
+            // A version: starts with a digit and has a dot (1.2, 2.9.4, 15.2(7)E4).
+            if digits.starts_with(|c: char| c.is_ascii_digit())
+                && digits.contains('.')
+                && token.len() <= 32
+            {
+                return Some(token.to_string());
+            }
+        }
+    }
+    None
 }
 
 fn frames(e: &Evidence) -> Vec<Frame> {
@@ -316,8 +358,17 @@ pub fn build(a: &Analysis, sigs: &signatures::Signatures) -> Vec<Asset> {
     let mut mac_facts: BTreeMap<Mac, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
     for (k, _) in sorted(&a.store.facts) {
         let f = match k.subject {
-            Subject::Ip(ip) => beh.entry(ip).or_default().facts.entry(k.key.to_string()).or_default(),
-            Subject::Mac(m) => mac_facts.entry(m).or_default().entry(k.key.to_string()).or_default(),
+            Subject::Ip(ip) => beh
+                .entry(ip)
+                .or_default()
+                .facts
+                .entry(k.key.to_string())
+                .or_default(),
+            Subject::Mac(m) => mac_facts
+                .entry(m)
+                .or_default()
+                .entry(k.key.to_string())
+                .or_default(),
         };
         if f.len() < 16 {
             f.insert(k.value.clone());
@@ -416,7 +467,7 @@ pub fn build(a: &Analysis, sigs: &signatures::Signatures) -> Vec<Asset> {
             });
         }
         let banner_hints = enrich(&mut provenance, sigs);
-        let identity = fusion::fuse(provenance);
+        let identity = fusion::fuse(provenance, &|v| sigs.canonical_vendor(v));
         let vendor_hints: BTreeMap<String, f64> = mac_vendor
             .as_deref()
             .map(|v| {
@@ -428,9 +479,24 @@ pub fn build(a: &Analysis, sigs: &signatures::Signatures) -> Vec<Asset> {
             })
             .unwrap_or_default();
         let mut b = beh.remove(ip).unwrap_or_default();
+        b.routes_for = own
+            .iter()
+            .filter(|m| gateways.contains(m))
+            .filter_map(|m| a.hosts.macs.get(m))
+            .map(|mi| {
+                mi.src_ips
+                    .iter()
+                    .filter(|o| *o != ip && is_device_ip(**o))
+                    .count()
+            })
+            .max()
+            .unwrap_or(0);
         for m in &own {
             for (k, v) in mac_facts.get(m).into_iter().flatten() {
-                b.facts.entry(k.clone()).or_default().extend(v.iter().cloned());
+                b.facts
+                    .entry(k.clone())
+                    .or_default()
+                    .extend(v.iter().cloned());
             }
         }
         let b = Behavior {
@@ -449,7 +515,7 @@ pub fn build(a: &Analysis, sigs: &signatures::Signatures) -> Vec<Asset> {
             }
         }
         let mut notes = Vec::new();
-        for m in &own {
+        for m in own.iter().filter(|m| !gateways.contains(m)) {
             if let Some(mi) = a.hosts.macs.get(m) {
                 for other in mi.src_ips.iter().filter(|o| *o != ip && is_device_ip(**o)) {
                     notes.push(format!("dual-homed: MAC {m} also carries {other}"));
@@ -503,22 +569,44 @@ pub fn build(a: &Analysis, sigs: &signatures::Signatures) -> Vec<Asset> {
     let listed: BTreeSet<String> = out.iter().map(|x| x.ip.clone()).collect();
     for (subject, provenance) in claims {
         let (ip, macs) = match subject {
-            Subject::Ip(ip) if is_device_ip(ip) && !listed.contains(&ip.to_string()) => (ip.to_string(), Vec::new()),
-            Subject::Mac(m) if !owned.contains(&m.to_string()) && !m.is_multicast() => (String::new(), vec![m]),
+            Subject::Ip(ip) if is_device_ip(ip) && !listed.contains(&ip.to_string()) => {
+                (ip.to_string(), Vec::new())
+            }
+            Subject::Mac(m) if !owned.contains(&m.to_string()) && !m.is_multicast() => {
+                (String::new(), vec![m])
+            }
             _ => continue,
         };
-        let first = provenance.iter().flat_map(|p| p.frames.iter()).min().cloned();
+        let first = provenance
+            .iter()
+            .flat_map(|p| p.frames.iter())
+            .min()
+            .cloned();
         let mut provenance = provenance;
         let oui = macs.first().and_then(|m| sigs.oui.lookup(*m));
         if let (Some((v, _)), Some(f)) = (oui, &first) {
-            provenance.push(Provenance { field: "vendor".into(), value: fusion::normalize_vendor(v), source: "oui".into(), confidence: 30, frames: vec![f.clone()] });
+            provenance.push(Provenance {
+                field: "vendor".into(),
+                value: fusion::normalize_vendor(v),
+                source: "oui".into(),
+                confidence: 30,
+                frames: vec![f.clone()],
+            });
         }
         let banner_hints = enrich(&mut provenance, sigs);
-        let identity = fusion::fuse(provenance);
-        let mut b = Behavior { banner_hints, remote_self: false, oui_vendor: oui.map(|(v, _)| v.to_string()), ..Default::default() };
+        let identity = fusion::fuse(provenance, &|v| sigs.canonical_vendor(v));
+        let mut b = Behavior {
+            banner_hints,
+            remote_self: false,
+            oui_vendor: oui.map(|(v, _)| v.to_string()),
+            ..Default::default()
+        };
         for m in &macs {
             for (k, v) in mac_facts.get(m).into_iter().flatten() {
-                b.facts.entry(k.clone()).or_default().extend(v.iter().cloned());
+                b.facts
+                    .entry(k.clone())
+                    .or_default()
+                    .extend(v.iter().cloned());
             }
         }
         let roles = roles::roles(&b, &identity);
@@ -545,4 +633,30 @@ pub fn build(a: &Analysis, sigs: &signatures::Signatures) -> Vec<Asset> {
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_in_banners() {
+        assert_eq!(
+            firmware_in("Moxa EDS-408A Firmware V6.3 build 23031014").as_deref(),
+            Some("V6.3")
+        );
+        assert_eq!(
+            firmware_in(
+                "Siemens, SIMATIC S7, CPU 1515-2 PN, 6ES7 515-2AM02-0AB0, HW: 2, FW: V2.9.4"
+            )
+            .as_deref(),
+            Some("V2.9.4")
+        );
+        assert_eq!(
+            firmware_in("Cisco IOS Software, IE3400 Software, Version 17.3.4, RELEASE").as_deref(),
+            Some("17.3.4")
+        );
+        assert_eq!(firmware_in("Linux sw01 5.10.0 #1 SMP"), None);
+        assert_eq!(firmware_in("version: beta"), None);
+    }
 }

@@ -48,6 +48,8 @@ pub struct Behavior {
     pub vendor_hints: BTreeMap<String, f64>,
     /// Role hints from banners and descriptions (signatures/banners.tsv): (role, why).
     pub banner_hints: Vec<(String, String)>,
+    /// Other addresses whose frames carry this asset's own MAC (it routes for them).
+    pub routes_for: usize,
     /// The asset itself has a public address (internet hosts get no plant roles).
     pub remote_self: bool,
     /// Vendor of its own MAC, and whether the OUI is an ICS vendor.
@@ -237,7 +239,13 @@ pub fn roles(b: &Behavior, id: &Identity) -> Vec<Role> {
             "banner/sysDescr names a switch or router".into(),
         );
     }
-    if let (Some(w), true) = (b.vendor_hint("network_device"), mgmt_served > 0) {
+    // A network vendor's MAC on a box that serves controller protocols is an I/O or gateway
+    // product of that vendor, not a switch.
+    let serves_controller = CONTROLLER_PROTOS.iter().any(|p| b.serves(p));
+    if let (Some(w), true) = (
+        b.vendor_hint("network_device"),
+        mgmt_served > 0 && !serves_controller,
+    ) {
         s.add(
             "network_device",
             w,
@@ -430,12 +438,31 @@ pub fn roles(b: &Behavior, id: &Identity) -> Vec<Role> {
             .iter()
             .flat_map(|p| b.served[*p].iter().copied())
             .collect();
-        if !out.is_empty() {
+        // Onward management sessions (SSH, telnet, RDP, VNC, FTP) are what a jump host is for;
+        // onward industrial polling alone is what an HMI with a remote-view server does.
+        let mgmt_out: Vec<&str> = REMOTE_ACCESS
+            .iter()
+            .copied()
+            .chain(["ftp", "http", "tls"])
+            .filter(|p| b.uses(p))
+            .collect();
+        if !mgmt_out.is_empty() {
             s.add(
                 "jump_host",
                 0.8,
                 format!(
                     "accepts {} from {} and opens {} sessions onward",
+                    ra_in.join("/"),
+                    list(&clients),
+                    mgmt_out.join("/")
+                ),
+            );
+        } else if !out.is_empty() {
+            s.add(
+                "jump_host",
+                0.4,
+                format!(
+                    "accepts {} from {} and uses {}",
                     ra_in.join("/"),
                     list(&clients),
                     out.join("/")
@@ -448,6 +475,16 @@ pub fn roles(b: &Behavior, id: &Identity) -> Vec<Role> {
                 format!("accepts {} from the internet", ra_in.join("/")),
             );
         }
+    }
+    if b.routes_for > 0 {
+        s.add(
+            "network_device",
+            0.85,
+            format!(
+                "its MAC routes traffic for {} other address(es): a router or firewall interface",
+                b.routes_for
+            ),
+        );
     }
     if b.fact("remote_access.tool").is_some() {
         s.add("jump_host", 0.3, "remote-access tool traffic".into());

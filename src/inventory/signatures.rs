@@ -219,6 +219,8 @@ pub struct Signatures {
     pub banners: PatternTable,
     /// pattern -> role, weight
     pub vendor_roles: PatternTable,
+    /// pattern -> canonical vendor name
+    pub vendors: PatternTable,
 }
 
 const BUILTIN_OUI: &str = include_str!("../../signatures/oui.tsv");
@@ -228,9 +230,11 @@ const BUILTIN_S7: &str = include_str!("../../signatures/s7_families.tsv");
 const BUILTIN_OPCUA: &str = include_str!("../../signatures/opcua_products.tsv");
 const BUILTIN_BANNERS: &str = include_str!("../../signatures/banners.tsv");
 const BUILTIN_VENDOR_ROLES: &str = include_str!("../../signatures/vendor_roles.tsv");
+const BUILTIN_VENDORS: &str = include_str!("../../signatures/vendors.tsv");
 
 /// The signature files this version knows, with their header lines.
-pub const FILES: [(&str, &str); 7] = [
+pub const FILES: [(&str, &str); 8] = [
+    ("vendors.tsv", "pattern\tvendor"),
     ("oui.tsv", "prefix\tvendor\tics"),
     ("cip_vendors.tsv", "id\tvendor_name"),
     ("cip_device_types.tsv", "id\tdevice_type_name"),
@@ -252,6 +256,7 @@ impl Signatures {
             ("opcua_products.tsv", BUILTIN_OPCUA),
             ("banners.tsv", BUILTIN_BANNERS),
             ("vendor_roles.tsv", BUILTIN_VENDOR_ROLES),
+            ("vendors.tsv", BUILTIN_VENDORS),
         ] {
             s.load_file(name, &format!("signatures/{name}"), text)
                 .expect("built-in signatures are valid");
@@ -269,6 +274,7 @@ impl Signatures {
             ("s7_families.tsv", Some(h)) => self.s7_families.load(shown, text, h, 2),
             ("opcua_products.tsv", Some(h)) => self.opcua_products.load(shown, text, h, 2),
             ("banners.tsv", Some(h)) => self.banners.load(shown, text, h, 1),
+            ("vendors.tsv", Some(h)) => self.vendors.load(shown, text, h, 2),
             ("vendor_roles.tsv", Some(h)) => {
                 self.vendor_roles.load(shown, text, h, 3)?;
                 for (p, v) in &self.vendor_roles.rows {
@@ -287,6 +293,22 @@ impl Signatures {
                 line: 0,
                 message: "unknown signature file (see signatures/README.md)".into(),
             }),
+        }
+    }
+
+    /// A vendor name as reported: legal-form suffixes removed, then the canonical spelling of
+    /// `vendors.tsv` when a pattern matches (first row wins).
+    pub fn canonical_vendor(&self, v: &str) -> String {
+        let n = crate::inventory::fusion::normalize_vendor(v);
+        let l = n.to_ascii_lowercase();
+        match self
+            .vendors
+            .rows
+            .iter()
+            .find(|(p, _)| l.contains(p.as_str()))
+        {
+            Some((_, vals)) => vals[0].clone(),
+            None => n,
         }
     }
 

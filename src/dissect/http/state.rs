@@ -97,6 +97,9 @@ struct RespBody {
     path: ([u8; PATH_MAX], u8),
     title_sent: bool,
     form_sent: bool,
+    /// Status code of the response: only a successful page's title names the device (an
+    /// error page's "401 Unauthorized" does not).
+    status: u16,
 }
 
 /// Request body being read: a form login to look at.
@@ -263,6 +266,7 @@ impl Http {
                 path: ([0; PATH_MAX], 0),
                 title_sent: false,
                 form_sent: false,
+                status: 0,
             },
             last_host: 0,
             last_ua: 0,
@@ -615,6 +619,7 @@ impl Http {
             path,
             title_sent: false,
             form_sent: false,
+            status: code,
         };
         self.resp.phase = if no_body {
             Phase::Start
@@ -643,7 +648,7 @@ impl Http {
                 b.title_sent = true;
                 let t = text(t);
                 let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
-                if !t.is_empty() {
+                if !t.is_empty() && (200..300).contains(&b.status) {
                     cx.fact(Party::Server, "http.title", t.clone());
                     cx.claim(Party::Server, "http.title", &t, "http.title", 50);
                 }
