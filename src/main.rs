@@ -22,6 +22,8 @@ fn main() -> ExitCode {
     };
     let code = match cli.cmd {
         cli::Cmd::Analyze(args) => otscope::run(&args.into_config()),
+        #[cfg(feature = "live")]
+        cli::Cmd::Live(args) => otscope::live::run(args.into_config()),
     };
     ExitCode::from(code)
 }
