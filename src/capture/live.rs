@@ -179,9 +179,18 @@ impl Wrap {
     }
 }
 
+/// Wakes a capture thread blocked in [`LiveCapture::dispatch`] (any thread may call it).
+pub struct Breaker(pcap::BreakLoop);
+
+impl Breaker {
+    pub fn wake(&self) {
+        self.0.breakloop();
+    }
+}
+
 /// An open live capture.
 pub struct LiveCapture {
-    cap: Capture<Active>,
+    cap: Option<Capture<Active>>,
     link: LinkType,
     dlt: i32,
     interface: String,
@@ -221,7 +230,7 @@ impl LiveCapture {
         let dlt = cap.get_datalink().0;
         let link = LinkType::from_linktype(dlt as u32);
         Ok(LiveCapture {
-            cap,
+            cap: Some(cap),
             link,
             dlt,
             interface: o.interface.clone(),
@@ -243,11 +252,37 @@ impl LiveCapture {
         &self.interface
     }
 
+    /// A handle that wakes [`LiveCapture::dispatch`] from another thread.
+    pub fn breaker(&mut self) -> Option<Breaker> {
+        self.cap.as_mut().map(|c| Breaker(c.breakloop_handle()))
+    }
+
+    /// Switch to non-blocking reads: `dispatch` then returns `Ok(0)` at once when nothing is
+    /// ready (to drain the ring at the end of a capture).
+    pub fn set_nonblocking(&mut self) -> Result<(), String> {
+        let Some(c) = self.cap.take() else {
+            return Err(format!("{}: capture is closed", self.interface));
+        };
+        match c.setnonblock() {
+            Ok(c) => {
+                self.cap = Some(c);
+                Ok(())
+            }
+            Err(e) => Err(format!("{}: {e}", self.interface)),
+        }
+    }
+
     /// Hand every packet that is ready (at most one kernel block) to `f`; returns how many.
-    /// Returns `Ok(0)` when the read timeout passed on a quiet link.
+    ///
+    /// On Linux (TPACKET_V3) this waits until the kernel retires a block: when it is full, or
+    /// `timeout_ms` after its first packet. A quiet link keeps it waiting until a packet
+    /// arrives or [`Breaker::wake`] is called (then it returns `Err`).
     pub fn dispatch(&mut self, f: &mut dyn FnMut(LivePacket<'_>)) -> Result<usize, String> {
         let nanos = self.nanos;
-        let r = self.cap.dispatch(None, |p| {
+        let Some(cap) = self.cap.as_mut() else {
+            return Err(format!("{}: capture is closed", self.interface));
+        };
+        let r = cap.dispatch(None, |p| {
             let (s, frac) = (p.header.ts.tv_sec, p.header.ts.tv_usec);
             let sub = if nanos {
                 frac.max(0) as u64
@@ -269,7 +304,7 @@ impl LiveCapture {
 
     /// libpcap's counters so far (64-bit, wrap-corrected). `None` if libpcap cannot say.
     pub fn stats(&mut self) -> Option<LiveStats> {
-        let s = self.cap.stats().ok()?;
+        let s = self.cap.as_mut()?.stats().ok()?;
         Some(LiveStats {
             received: self.counters[0].update(s.received),
             kernel_drops: self.counters[1].update(s.dropped),

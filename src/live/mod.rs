@@ -41,6 +41,10 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
+/// libpcap read timeout: the kernel hands a block over at most this long after its first
+/// packet.
+pub const CAPTURE_TIMEOUT_MS: u32 = 100;
+
 /// Batches the analysis queue holds (each up to [`pipeline::BATCH_BYTES`]).
 pub const QUEUE_BATCHES: usize = 64;
 
@@ -77,7 +81,10 @@ pub struct LiveConfig {
 impl LiveConfig {
     pub fn new(interface: &str) -> LiveConfig {
         LiveConfig {
-            capture: LiveOptions::new(interface),
+            capture: LiveOptions {
+                timeout_ms: CAPTURE_TIMEOUT_MS,
+                ..LiveOptions::new(interface)
+            },
             zones: None,
             signatures: None,
             out: PathBuf::from("."),
@@ -318,6 +325,9 @@ async fn orchestrate(
     };
     let shared = Arc::new(Shared::default());
     let link = cap.link();
+    let Some(breaker) = cap.breaker() else {
+        return fail("capture is closed");
+    };
     let (data_tx, data_rx) = crossbeam_channel::bounded(cfg.queue_batches.max(1));
     let (pool_tx, pool_rx) = crossbeam_channel::bounded(cfg.queue_batches.max(1) + 4);
     let (ctl_tx, ctl_rx) = crossbeam_channel::bounded::<Ctl>(4);
@@ -420,6 +430,7 @@ async fn orchestrate(
     // Stop: the capture thread hands its last batch on and hangs up; the analysis drains the
     // queue, finishes the engine and sends the final state. A second signal exits at once.
     shared.stop.store(true, Relaxed);
+    breaker.wake();
     drop(ctl_tx);
     let last = tokio::select! {
         s = fin_rx => s.ok(),
@@ -467,22 +478,34 @@ fn capture_loop(cap: &mut LiveCapture, mut b: Batcher, shared: &Shared) {
     poll_stats(cap, shared);
     let mut err = None;
     while !shared.stop.load(Relaxed) {
-        if let Err(e) = cap.dispatch(&mut |p| b.push(p.ts, p.orig_len, p.data)) {
-            err = Some(e);
-            break;
+        match cap.dispatch(&mut |p| b.push(p.ts, p.orig_len, p.data)) {
+            // A retired kernel block: hand its frames on now (the link may go quiet).
+            Ok(_) => b.ship(),
+            // Woken to stop (or the interface failed).
+            Err(e) => {
+                if !shared.stop.load(Relaxed) {
+                    err = Some(e);
+                }
+                break;
+            }
         }
-        b.flush_if_due();
         if last_stats.elapsed() >= Duration::from_millis(500) {
             poll_stats(cap, shared);
             last_stats = std::time::Instant::now();
         }
     }
     if err.is_none() {
-        // What the kernel already holds (a few reads; a busy link never runs dry).
-        for _ in 0..4 {
-            match cap.dispatch(&mut |p| b.push(p.ts, p.orig_len, p.data)) {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {}
+        // Frames the kernel still holds: wait for it to retire the open block, then read what
+        // is ready without blocking (bounded: a busy link never runs dry).
+        std::thread::sleep(Duration::from_millis(
+            u64::from(CAPTURE_TIMEOUT_MS) * 3 / 2,
+        ));
+        if cap.set_nonblocking().is_ok() {
+            for _ in 0..256 {
+                match cap.dispatch(&mut |p| b.push(p.ts, p.orig_len, p.data)) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => b.ship(),
+                }
             }
         }
     }

@@ -20,14 +20,11 @@ use crate::time::Timestamp;
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 /// Bytes of frame data one batch holds before it is handed on.
 pub const BATCH_BYTES: usize = 1 << 20;
 /// Frames one batch holds before it is handed on.
 pub const BATCH_FRAMES: usize = 4096;
-/// Longest a partly filled batch waits before it is handed on.
-pub const BATCH_DELAY: Duration = Duration::from_millis(50);
 
 /// One frame of a batch.
 #[derive(Debug, Clone, Copy)]
@@ -102,7 +99,6 @@ pub struct Batcher {
     pool_rx: Receiver<Batch>,
     pool_tx: Sender<Batch>,
     cur: Batch,
-    since: Option<Instant>,
     seq: u64,
     shared: Arc<Shared>,
 }
@@ -118,7 +114,6 @@ impl Batcher {
             pool_tx: pool.0,
             pool_rx: pool.1,
             cur: Batch::new(),
-            since: None,
             seq: 0,
             shared,
         }
@@ -147,19 +142,10 @@ impl Batcher {
             ts,
             seq: self.seq,
         });
-        self.since.get_or_insert_with(Instant::now);
-    }
-
-    /// Hand the current batch on when it has waited long enough.
-    pub fn flush_if_due(&mut self) {
-        if self.since.is_some_and(|t| t.elapsed() >= BATCH_DELAY) {
-            self.ship();
-        }
     }
 
     /// Hand the current batch on, or shed it (counted) when the queue is full.
     pub fn ship(&mut self) {
-        self.since = None;
         if self.cur.recs.is_empty() {
             return;
         }
@@ -182,7 +168,6 @@ impl Batcher {
 
     /// End of capture: hand the last batch on, waiting for room (analysis is draining).
     pub fn finish(mut self) {
-        self.since = None;
         if !self.cur.recs.is_empty() {
             let last = std::mem::take(&mut self.cur);
             let n = last.recs.len() as u64;
