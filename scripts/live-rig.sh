@@ -36,11 +36,11 @@ case "$cmd" in
   replay)
     shift 2
     file=$1; shift
-    ip netns exec "$tx" tcpreplay -q -i "$itx" "$@" "$file"
+    exec ip netns exec "$tx" tcpreplay -q -i "$itx" "$@" "$file"
     ;;
   exec)
     shift 2
-    ip netns exec "$rx" "$@"
+    exec ip netns exec "$rx" "$@"
     ;;
   down)
     ip netns del "$tx" 2>/dev/null || true
