@@ -238,7 +238,10 @@ fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
             for k in x.keys().chain(y.keys()) {
-                let (p, q) = (x.get(k).unwrap_or(&Value::Null), y.get(k).unwrap_or(&Value::Null));
+                let (p, q) = (
+                    x.get(k).unwrap_or(&Value::Null),
+                    y.get(k).unwrap_or(&Value::Null),
+                );
                 if let Some(d) = first_difference(p, q, &format!("{path}.{k}")) {
                     return Some(d);
                 }
@@ -323,8 +326,14 @@ fn live_report_equals_offline_report() {
             .map(|i| PathBuf::from(i["path"].as_str().unwrap()))
             .collect();
         assert!(files.iter().all(|p| p.starts_with(&saved)), "{files:?}");
-        let again = offline(&[saved.clone()]);
-        for k in ["inputs", "assets", "conduits", "findings", "capture_quality"] {
+        let again = offline(std::slice::from_ref(&saved));
+        for k in [
+            "inputs",
+            "assets",
+            "conduits",
+            "findings",
+            "capture_quality",
+        ] {
             assert_eq!(got[k], again[k], "{rel}: saved pcapng, field {k}");
         }
         for f in got["findings"].as_array().unwrap() {
@@ -424,7 +433,10 @@ fn snapshots_are_atomic_and_signals_write_the_last_one() {
     let _ = replay.join();
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let (reads, distinct) = reader.join().unwrap();
-    assert!(reads > 10 && distinct >= 3, "{reads} reads, {distinct} snapshots");
+    assert!(
+        reads > 10 && distinct >= 3,
+        "{reads} reads, {distinct} snapshots"
+    );
     let last = read_json(&report);
     assert_eq!(last["live"]["final"], false);
     assert!(last["live"]["analysed"].as_u64().unwrap() > 0);
@@ -435,11 +447,18 @@ fn snapshots_are_atomic_and_signals_write_the_last_one() {
         .collect();
     let mut names = names;
     names.sort();
-    assert_eq!(names, ["report.html", "report.json"], "only whole snapshots");
+    assert_eq!(
+        names,
+        ["report.html", "report.json"],
+        "only whole snapshots"
+    );
 
     // SIGTERM: the capture stops, every flow is closed, the final snapshot is written.
     let live = rig.live(&["--out", out.to_str().unwrap(), "--snapshot-every", "1h"]);
-    rig.replay(&capture("generated/modbus-pymodbus.pcap"), &["--pps", "500"]);
+    rig.replay(
+        &capture("generated/modbus-pymodbus.pcap"),
+        &["--pps", "500"],
+    );
     live.signal("-TERM");
     let (code, err) = live.wait(20);
     assert_eq!(code, Some(0), "{err}");

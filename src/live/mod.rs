@@ -497,9 +497,7 @@ fn capture_loop(cap: &mut LiveCapture, mut b: Batcher, shared: &Shared) {
     if err.is_none() {
         // Frames the kernel still holds: wait for it to retire the open block, then read what
         // is ready without blocking (bounded: a busy link never runs dry).
-        std::thread::sleep(Duration::from_millis(
-            u64::from(CAPTURE_TIMEOUT_MS) * 3 / 2,
-        ));
+        std::thread::sleep(Duration::from_millis(u64::from(CAPTURE_TIMEOUT_MS) * 3 / 2));
         if cap.set_nonblocking().is_ok() {
             for _ in 0..256 {
                 match cap.dispatch(&mut |p| b.push(p.ts, p.orig_len, p.data)) {
