@@ -497,3 +497,43 @@ fn missing_interface_is_a_clear_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--serve-allow-remote"), "{err}");
 }
+
+/// Without the capture capabilities the error says so and shows the `setcap` command.
+#[test]
+fn missing_permission_is_a_clear_error() {
+    let root = std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+        s.lines()
+            .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+    });
+    if !root || !quiet_ok(Command::new("setpriv").arg("--version")) {
+        eprintln!("notice: permission test skipped: needs root and setpriv to drop privileges");
+        return;
+    }
+    let out = Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+        ])
+        .args([
+            bin(),
+            "live",
+            "-i",
+            "lo",
+            "--out",
+            "/nonexistent/otscope-out",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("permission denied") && err.contains("\"lo\""),
+        "{err}"
+    );
+    assert!(
+        err.contains("setcap cap_net_raw,cap_net_admin=eip"),
+        "{err}"
+    );
+}

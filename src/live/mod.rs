@@ -134,6 +134,10 @@ pub fn run(cfg: LiveConfig) -> u8 {
             ));
         }
     }
+    let cap = match LiveCapture::open(&cfg.capture) {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
     if let Err(e) = std::fs::create_dir_all(&cfg.out) {
         return fail(format!("--out {}: {e}", cfg.out.display()));
     }
@@ -150,10 +154,6 @@ pub fn run(cfg: LiveConfig) -> u8 {
                 Err(e) => return fail(format!("--events {}: {e}", p.display())),
             }
         }
-    };
-    let cap = match LiveCapture::open(&cfg.capture) {
-        Ok(c) => c,
-        Err(e) => return fail(e),
     };
     let started = snapshot::now();
     let saver = match &cfg.save_pcap {
