@@ -5,6 +5,8 @@
 //! These tests need root, `ip netns` and tcpreplay (scripts/install-deps.sh); without them
 //! they print a notice and pass (CI runs as root with them installed).
 
+#![cfg(feature = "live")]
+
 mod common;
 
 use common::capture;
