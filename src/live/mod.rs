@@ -126,6 +126,14 @@ pub fn run(cfg: LiveConfig) -> u8 {
         },
         None => None,
     };
+    for f in &cfg.formats {
+        if matches!(f, Format::Csv | Format::Markdown | Format::Sarif) {
+            eprintln!(
+                "otscope: warning: --format {f:?}: not available for live snapshots yet (json, \
+                 html and table are)"
+            );
+        }
+    }
     if let Some(a) = cfg.serve {
         if !a.ip().is_loopback() && !cfg.serve_allow_remote {
             return fail(format!(
