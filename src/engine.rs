@@ -773,6 +773,72 @@ impl Engine {
         self.convs.add(&f, f.app.proto, group);
     }
 
+    /// The results so far, as if the input ended now, without ending it (live snapshots).
+    ///
+    /// Returns copies of the observations, hosts and conversations with every open flow folded
+    /// in the way [`Engine::finish`] folds it (host traffic, its conversation, the flow and
+    /// stream counters). The flows stay open and untouched: bytes they hold out of order and
+    /// what their dissectors only report when a flow ends are not in the copy, and appear in
+    /// a later snapshot or in `finish`.
+    pub fn snapshot(&self) -> Shard {
+        let mut hosts = self.hosts.clone();
+        let mut convs = self.convs.clone();
+        let mut c = self.c.clone();
+        for f in self.flows.open_flows() {
+            let (client, server) = (f.client_ep(), f.server_ep());
+            if let Some(st) = f.streams.as_ref() {
+                for s in st.iter() {
+                    let (t, a) = (&s.stats, &mut c.stream);
+                    a.gaps += t.gaps;
+                    a.gap_bytes += t.gap_bytes;
+                    a.retransmitted_bytes += t.retransmitted_bytes;
+                    a.overlap_conflicts += t.overlap_conflicts;
+                    a.ooo_segments += t.ooo_segments;
+                    a.ooo_bound_hits += t.ooo_bound_hits;
+                }
+            }
+            if f.is_tcp() {
+                if f.pkts[0] == 0 || f.pkts[1] == 0 {
+                    c.one_sided_tcp_flows += 1;
+                }
+                if f.tcp.syn.is_none() && f.tcp.synack.is_none() {
+                    c.midstream_tcp_flows += 1;
+                }
+            }
+            if f.app.proto.is_empty() && (f.payload[0] > 0 || f.payload[1] > 0) {
+                c.unidentified_flows += 1;
+            }
+            let (ci, si) = (f.client as usize, f.server() as usize);
+            let group = is_group(server.0);
+            hosts.traffic(
+                client.0,
+                (f.pkts[ci], f.bytes[ci]),
+                (f.pkts[si], f.bytes[si]),
+                f.first,
+                f.last_ts,
+            );
+            if !group {
+                hosts.traffic(
+                    server.0,
+                    (f.pkts[si], f.bytes[si]),
+                    (f.pkts[ci], f.bytes[ci]),
+                    f.first,
+                    f.last_ts,
+                );
+            }
+            convs.add(f, f.app.proto, group);
+        }
+        c.frag = self.defrag.stats;
+        c.flow_table = self.flows.stats;
+        c.ooo_bound_hits = c.stream.ooo_bound_hits;
+        Shard {
+            store: self.store.clone(),
+            hosts,
+            convs,
+            counters: c,
+        }
+    }
+
     /// End of input: close every flow and hand the shard's results back.
     pub fn finish(mut self) -> Shard {
         for f in self.flows.drain() {

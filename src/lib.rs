@@ -41,6 +41,8 @@ pub mod evidence;
 pub mod findings;
 pub mod flow;
 pub mod inventory;
+#[cfg(feature = "live")]
+pub mod live;
 pub mod report;
 pub mod time;
 pub mod zones;

@@ -28,6 +28,8 @@ fn main() -> ExitCode {
         cli::Cmd::Signatures(cli::SignaturesCmd::Check { dir }) => {
             otscope::signatures_check(dir.as_deref())
         }
+        #[cfg(feature = "live")]
+        cli::Cmd::Live(args) => otscope::live::run(args.into_config()),
     };
     ExitCode::from(code)
 }

@@ -8,6 +8,8 @@
 //! holds one or two files open at a time.
 
 pub mod file;
+#[cfg(feature = "live")]
+pub mod live;
 pub mod merge;
 mod pcap;
 mod pcapng;
@@ -125,6 +127,8 @@ pub struct Frame<'a> {
 pub enum FileFormat {
     Pcap,
     Pcapng,
+    /// A network interface captured live (`otscope live` without `--save-pcap`).
+    Live,
 }
 
 /// Why a file stopped being read before its end, and where.

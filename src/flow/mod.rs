@@ -449,6 +449,13 @@ impl<A: Default> FlowTable<A> {
         }
     }
 
+    /// The open flows, in creation order, left in place (live snapshots).
+    pub fn open_flows(&self) -> Vec<&Flow<A>> {
+        let mut v: Vec<&Flow<A>> = self.slots.iter().flatten().collect();
+        v.sort_by_key(|f| f.id);
+        v
+    }
+
     /// Every remaining flow, in creation order (end of capture).
     pub fn drain(&mut self) -> Vec<Flow<A>> {
         let mut v: Vec<Flow<A>> = self.slots.iter_mut().filter_map(|s| s.take()).collect();

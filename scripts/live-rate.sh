@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Throughput and memory of `otscope live` on the netns rig (scripts/live-rig.sh). Root only.
+#
+#   scripts/live-rate.sh rate [CAPTURE] [PPS...]   replay CAPTURE (looped to ~LOOP_PACKETS
+#       packets) at each rate (packets/s; `top` = tcpreplay --topspeed) and print, per rate,
+#       what tcpreplay sent, what otscope captured and analysed, and every loss counter.
+#   LIVE_ARGS="--buffer-size 1M" adds options to otscope live (e.g. to see drops counted).
+#   scripts/live-rate.sh rss [CAPTURE] [PPS] [SECONDS]   replay CAPTURE in a loop at PPS for
+#       SECONDS with a snapshot every 10 s, and print the process RSS at each snapshot.
+#
+# Uses target/release/otscope (built if missing). Traffic stays inside the rig's namespaces.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:-rate}; shift || true
+BIN=${OTSCOPE:-target/release/otscope}
+[ -x "$BIN" ] || cargo build --release --quiet
+RIG=scripts/live-rig.sh
+NAME=rate$$
+NAME=${NAME:0:12}
+work=$(mktemp -d)
+cleanup() { [ -n "${pid:-}" ] && kill -9 "$pid" 2>/dev/null || true; $RIG down "$NAME"; rm -rf "$work"; }
+trap cleanup EXIT
+$RIG up "$NAME"
+
+start_live() { # args: out dir, extra args
+  local out=$1; shift
+  $RIG exec "$NAME" "$BIN" live -i "rx-$NAME" --out "$out" --quiet "$@" &
+  pid=$!
+  for _ in $(seq 100); do [ -f "$out/report.json" ] && return 0; sleep 0.1; done
+  echo "otscope live did not start" >&2; exit 1
+}
+
+stop_live() { kill -INT "$pid"; wait "$pid" || true; pid=; }
+
+field() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(r['live'][sys.argv[2]])" "$@"; }
+
+case "$mode" in
+  rate)
+    cap=${1:-captures/public/modbus/iti__ModbusTCP.pcap}; shift || true
+    rates=("$@"); [ ${#rates[@]} -gt 0 ] || rates=(20000 50000 100000 150000 200000 top)
+    n=$(capinfos -c -M "$cap" | awk -F: '/Number of packets/ {gsub(/ /,"",$2); print $2}')
+    loops=$(( (${LOOP_PACKETS:-600000} + n - 1) / n ))
+    printf '%-8s %10s %10s %10s %10s %9s %9s %9s %10s\n' rate sent_pps sent captured analysed kernel ifdrop shed rss_MiB
+    for r in "${rates[@]}"; do
+      out="$work/$r"; mkdir -p "$out"
+      start_live "$out" --snapshot-every 1h ${LIVE_ARGS:-}
+      if [ "$r" = top ]; then opt=(--topspeed); else opt=(--pps "$r"); fi
+      res=$($RIG replay "$NAME" "$cap" --loop "$loops" "${opt[@]}" 2>&1)
+      sent=$(echo "$res" | awk '/Actual:/ {print $2}')
+      secs=$(echo "$res" | awk '/Actual:/ {print $(NF-1)}')
+      stop_live
+      j="$out/report.json"
+      printf '%-8s %10.0f %10s %10s %10s %9s %9s %9s %10.1f\n' "$r" "$(awk -v a="$sent" -v b="$secs" 'BEGIN{print a/b}')" "$sent" \
+        "$(field "$j" captured)" "$(field "$j" analysed)" "$(field "$j" kernel_drops)" \
+        "$(field "$j" interface_drops)" "$(field "$j" queue_shed_frames)" "$(awk -v a="$(field "$j" rss_bytes)" 'BEGIN{print a/1048576}')"
+    done
+    ;;
+  rss)
+    cap=${1:-captures/public/modbus/iti__ModbusTCP.pcap}
+    pps=${2:-20000}; secs=${3:-180}
+    out="$work/rss"; mkdir -p "$out"
+    start_live "$out" --snapshot-every 10s
+    $RIG replay "$NAME" "$cap" --loop 0 --pps "$pps" >/dev/null 2>&1 &
+    rp=$!
+    echo "time_s analysed rss_MiB assets conduits flows_open_or_closed"
+    t0=$(date +%s)
+    while [ $(( $(date +%s) - t0 )) -lt "$secs" ]; do
+      sleep 10
+      python3 - "$out/report.json" "$(( $(date +%s) - t0 ))" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+l = r["live"]
+print(sys.argv[2], l["analysed"], round(l["rss_bytes"] / 1048576, 1), len(r["assets"]),
+      len(r["conduits"]), r["capture_quality"]["flows"].get("flows", 0),
+      "drops:", l["kernel_drops"], l["interface_drops"], l["queue_shed_frames"])
+PY
+    done
+    kill "$rp" 2>/dev/null || true; wait "$rp" 2>/dev/null || true
+    stop_live
+    ;;
+  *) sed -n '2,12p' "$0"; exit 2 ;;
+esac
