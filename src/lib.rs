@@ -46,7 +46,7 @@ pub mod time;
 pub mod zones;
 
 use config::{Config, Format};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 /// Exit codes (documented in the README).
 pub mod exit {
@@ -124,8 +124,29 @@ pub fn run(cfg: &Config) -> u8 {
     }
     let report = build_report(&analysis, &sigs, zones_cfg, cfg.show_secrets);
     let text = match cfg.format {
-        Format::Table => report::table::render(&report),
-        _ => report::json::render(&report),
+        Format::Table => report::table::render_with(
+            &report,
+            report::table::color_wanted(cfg.output.is_none() && std::io::stdout().is_terminal()),
+            report::table::width_from_env().unwrap_or(report::table::DEFAULT_WIDTH),
+        ),
+        Format::Markdown => report::markdown::render(&report),
+        Format::Html => report::html::render(&report),
+        Format::Sarif => report::sarif::render(&report),
+        Format::Csv => {
+            // CSV is three files: -o names the directory.
+            let Some(dir) = &cfg.output else {
+                eprintln!(
+                    "otscope: --format csv needs -o DIR (a directory for assets.csv, conduits.csv, findings.csv)"
+                );
+                return exit::ERROR;
+            };
+            if let Err(e) = report::csv::write_dir(&report, dir) {
+                eprintln!("otscope: cannot write the report: {e}");
+                return exit::ERROR;
+            }
+            return finish(&analysis, &report, cfg);
+        }
+        Format::Json => report::json::render(&report),
     };
     let written = match &cfg.output {
         Some(p) => std::fs::write(p, text.as_bytes()).map_err(|e| format!("{}: {e}", p.display())),
@@ -138,6 +159,11 @@ pub fn run(cfg: &Config) -> u8 {
         eprintln!("otscope: cannot write the report: {e}");
         return exit::ERROR;
     }
+    finish(&analysis, &report, cfg)
+}
+
+/// Exit code once the report is written.
+fn finish(analysis: &analysis::Analysis, report: &report::Report, cfg: &Config) -> u8 {
     if !analysis.input_errors.is_empty() {
         return exit::ERROR;
     }

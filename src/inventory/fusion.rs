@@ -192,6 +192,7 @@ mod tests {
             source: source.into(),
             confidence,
             frames: vec![],
+            sensors: vec![],
         }
     }
 

@@ -200,6 +200,7 @@ pub fn build(a: &Analysis, sigs: &signatures::Signatures) -> Vec<Asset> {
             source: k.source.to_string(),
             confidence: v.confidence,
             frames: frames(&v.evidence),
+            sensors: Vec::new(),
         });
     }
     let mut out = Vec::new();
@@ -257,6 +258,7 @@ pub fn build(a: &Analysis, sigs: &signatures::Signatures) -> Vec<Asset> {
                     first_ts: first.unwrap_or_default().to_string(),
                     last_ts: last.unwrap_or_default().to_string(),
                     evidence: frames(&ev),
+                    sensors: Vec::new(),
                 });
             }
         }
@@ -281,6 +283,7 @@ pub fn build(a: &Analysis, sigs: &signatures::Signatures) -> Vec<Asset> {
                 source: "oui".into(),
                 confidence: 30,
                 frames: first.into_iter().map(Frame::from).collect(),
+                sensors: Vec::new(),
             });
         }
         let identity = fusion::fuse(provenance);
@@ -345,6 +348,7 @@ pub fn build(a: &Analysis, sigs: &signatures::Signatures) -> Vec<Asset> {
             first_ts: h.first_ts.to_string(),
             last_ts: h.last_ts.to_string(),
             notes,
+            sensors: Vec::new(),
         });
     }
     out
