@@ -784,7 +784,7 @@ fn findings(b: &mut String, r: &Report) {
         if !f.references.is_empty() {
             b.push_str("<ul class=\"refs\">");
             for x in &f.references {
-                if x.starts_with("https://") && !x.contains(char::is_whitespace) {
+                if super::sarif::is_plain_uri(x) {
                     let _ = write!(
                         b,
                         "<li><a href=\"{0}\" rel=\"noreferrer noopener\">{0}</a></li>",

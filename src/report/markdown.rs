@@ -34,14 +34,17 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// A code span for a filter or command: backticks cannot be escaped inside one, so they are
-/// replaced; `|` is escaped for the table (GFM reads `\|` inside code in a table as `|`).
+/// A code span for a filter or command, with `|` escaped for the table (GFM reads `\|` inside
+/// code in a table as `|`). Nothing can be escaped inside a code span, so text holding a
+/// backtick, `<` or `>` is written as escaped plain text instead.
 fn code(s: &str) -> String {
-    let c = clean_max(s, CELL_MAX).replace('`', "'").replace('|', "\\|");
+    let c = clean_max(s, CELL_MAX);
     if c.is_empty() {
         String::new()
+    } else if c.contains(['`', '<', '>']) {
+        escape(&c)
     } else {
-        format!("`{c}`")
+        format!("`{}`", c.replace('|', "\\|"))
     }
 }
 

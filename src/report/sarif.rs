@@ -59,6 +59,15 @@ pub fn path_uri(path: &str) -> (String, bool) {
     }
 }
 
+/// An `https://` URI made only of characters RFC 3986 allows (a reference that is safe to
+/// offer as a link).
+pub fn is_plain_uri(s: &str) -> bool {
+    s.starts_with("https://")
+        && s.len() > 8
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=%".contains(&b))
+}
+
 /// A short, generic description of a rule (findings carry the asset-specific title).
 fn rule_text(kind: &str) -> &'static str {
     match kind {
@@ -102,12 +111,25 @@ fn rule_object(rule: &str, fs: &[&Finding]) -> Value {
             refs.push(x);
         }
     }
+    // The remediation of the rule's findings: one text when they agree, else each distinct one
+    // (they name the service and zones); every result also carries its own.
+    let mut rem: Vec<&str> = Vec::new();
+    for f in fs {
+        if !rem.contains(&f.remediation.as_str()) {
+            rem.push(&f.remediation);
+        }
+    }
+    let help = if rem.len() <= 8 {
+        rem.join("\n")
+    } else {
+        format!("{}\n…", rem[..8].join("\n"))
+    };
     let mut o = json!({
         "id": rule,
         "name": rule_name(rule),
         "shortDescription": {"text": rule_text(&f.kind)},
         "fullDescription": {"text": format!("{} ({}).", rule_text(&f.kind), rule)},
-        "help": {"text": f.remediation},
+        "help": {"text": help},
         "defaultConfiguration": {"level": level(worst)},
         "properties": {
             "kind": f.kind,
@@ -117,7 +139,7 @@ fn rule_object(rule: &str, fs: &[&Finding]) -> Value {
             "tags": ["security", "ot", f.kind.as_str()],
         }
     });
-    if let Some(u) = refs.iter().find(|r| r.starts_with("https://")) {
+    if let Some(u) = refs.iter().find(|r| is_plain_uri(r)) {
         o["helpUri"] = json!(u);
     }
     o
@@ -182,6 +204,7 @@ fn result_object(f: &Finding, rule_index: usize, r: &Report) -> Value {
     props.insert("count".into(), json!(f.count));
     props.insert("tshark_filter".into(), json!(f.tshark_filter));
     props.insert("tshark_commands".into(), json!(f.tshark_commands));
+    props.insert("remediation".into(), json!(f.remediation));
     if !f.sensors.is_empty() {
         props.insert("sensors".into(), json!(f.sensors));
     }

@@ -112,6 +112,38 @@ fn fit(s: &str, w: usize) -> String {
     out
 }
 
+/// Cut a rendered line (which may hold this renderer's own SGR colour codes) to `w` columns;
+/// a cut line ends with a reset so the colour does not leak.
+fn cut_line(s: &str, w: usize) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut used = 0;
+    let mut it = s.chars();
+    let mut coloured = false;
+    while let Some(c) = it.next() {
+        if c == '\u{1b}' {
+            out.push(c);
+            for x in it.by_ref() {
+                out.push(x);
+                if x == 'm' {
+                    break;
+                }
+            }
+            coloured = true;
+            continue;
+        }
+        let x = cw(c);
+        if used + x > w {
+            if coloured {
+                out.push_str("\x1b[0m");
+            }
+            return out;
+        }
+        used += x;
+        out.push(c);
+    }
+    out
+}
+
 struct Cell {
     text: String,
     paint: Paint,
@@ -217,7 +249,7 @@ impl Table {
                     s.push_str("  ");
                 }
             }
-            out.push_str(s.trim_end_matches(' '));
+            out.push_str(&cut_line(s.trim_end_matches(' '), total));
             out.push('\n');
         };
         line(
@@ -239,7 +271,8 @@ impl Table {
     }
 }
 
-fn title(out: &mut String, color: bool, t: &str) {
+fn title(out: &mut String, color: bool, width: usize, t: &str) {
+    let t = fit(t, width);
     out.push('\n');
     if color {
         let _ = writeln!(out, "\x1b[1;4m{t}\x1b[0m");
@@ -282,7 +315,7 @@ pub fn render_with(r: &Report, color: bool, width: usize) -> String {
     let mut out = String::new();
     summary(&mut out, r, color, width);
     inputs(&mut out, r, color, width);
-    quality(&mut out, r, color);
+    quality(&mut out, r, color, width);
     zones(&mut out, r, color, width);
     assets(&mut out, r, color, width);
     matrix(&mut out, r, color, width);
@@ -291,9 +324,20 @@ pub fn render_with(r: &Report, color: bool, width: usize) -> String {
     out
 }
 
-fn kv(out: &mut String, color: bool, k: &str, v: &str) {
+fn kv(out: &mut String, color: bool, width: usize, k: &str, v: &str) {
+    kv_paint(out, color, width, k, v, Paint::None)
+}
+
+/// `key  value`, the value cut to the width (then painted).
+fn kv_paint(out: &mut String, color: bool, width: usize, k: &str, v: &str, paint: Paint) {
+    let v = fit(v, width.saturating_sub(12));
     if color {
-        let _ = writeln!(out, "\x1b[1m{k:<11}\x1b[0m {v}");
+        let (pre, post) = if paint == Paint::None {
+            ("", "")
+        } else {
+            (paint.code(), "\x1b[0m")
+        };
+        let _ = writeln!(out, "\x1b[1m{k:<11}\x1b[0m {pre}{v}{post}");
     } else {
         let _ = writeln!(out, "{k:<11} {v}");
     }
@@ -306,6 +350,7 @@ fn summary(out: &mut String, r: &Report, color: bool, width: usize) {
         clean_text(&r.tool.name),
         clean_text(&r.tool.version)
     );
+    let head = fit(&head, width);
     if color {
         let _ = writeln!(out, "\x1b[1m{head}\x1b[0m");
     } else {
@@ -320,10 +365,11 @@ fn summary(out: &mut String, r: &Report, color: bool, width: usize) {
         ),
         _ => "no timestamps".into(),
     };
-    kv(out, color, "Capture", &span);
+    kv(out, color, width, "Capture", &span);
     kv(
         out,
         color,
+        width,
         "Traffic",
         &format!(
             "{} packets, {}, {} input(s){}",
@@ -350,10 +396,11 @@ fn summary(out: &mut String, r: &Report, color: bool, width: usize) {
     } else {
         format!(" ({})", counts(&s.assets_by_role))
     };
-    kv(out, color, "Assets", &format!("{}{roles}", s.assets));
+    kv(out, color, width, "Assets", &format!("{}{roles}", s.assets));
     kv(
         out,
         color,
+        width,
         "Zones",
         &format!(
             "{}{}, policy {}",
@@ -362,13 +409,20 @@ fn summary(out: &mut String, r: &Report, color: bool, width: usize) {
             clean_text(&r.policy_model)
         ),
     );
-    let viol = if color && s.violations > 0 {
-        format!("\x1b[31m{} violation(s)\x1b[0m", s.violations)
-    } else {
-        format!("{} violation(s)", s.violations)
-    };
-    kv(out, color, "Conduits", &format!("{}, {viol}", s.conduits));
+    kv_paint(
+        out,
+        color,
+        width,
+        "Conduits",
+        &format!("{}, {} violation(s)", s.conduits, s.violations),
+        if s.violations > 0 {
+            Paint::Red
+        } else {
+            Paint::None
+        },
+    );
     let mut sev: Vec<String> = Vec::new();
+    let mut worst = None;
     for x in [
         Severity::Critical,
         Severity::High,
@@ -377,24 +431,22 @@ fn summary(out: &mut String, r: &Report, color: bool, width: usize) {
         Severity::Info,
     ] {
         if let Some(n) = s.findings_by_severity.get(x.name()) {
-            let t = format!("{} {n}", x.name());
-            sev.push(if color {
-                format!("{}{t}\x1b[0m", sev_paint(x).code())
-            } else {
-                t
-            });
+            sev.push(format!("{} {n}", x.name()));
+            worst = worst.or(Some(x));
         }
     }
     let total: u64 = s.findings_by_severity.values().sum();
-    kv(
+    kv_paint(
         out,
         color,
+        width,
         "Findings",
         &if sev.is_empty() {
             "none".to_string()
         } else {
             format!("{total} ({})", sev.join(", "))
         },
+        worst.map_or(Paint::None, sev_paint),
     );
     for e in &r.input_errors {
         let line = format!(
@@ -446,11 +498,11 @@ fn inputs(out: &mut String, r: &Report, color: bool, width: usize) {
             },
         ]);
     }
-    title(out, color, "Inputs");
+    title(out, color, width, "Inputs");
     t.render(out, color, width);
 }
 
-fn quality(out: &mut String, r: &Report, color: bool) {
+fn quality(out: &mut String, r: &Report, color: bool, width: usize) {
     let q = &r.capture_quality;
     let mut lines = Vec::new();
     for (name, m) in [
@@ -478,9 +530,9 @@ fn quality(out: &mut String, r: &Report, color: bool) {
         ));
     }
     if !lines.is_empty() {
-        title(out, color, "Capture quality");
+        title(out, color, width, "Capture quality");
         for l in lines {
-            let _ = writeln!(out, "{l}");
+            let _ = writeln!(out, "{}", fit(&l, width));
         }
     }
 }
@@ -516,6 +568,7 @@ fn zones(out: &mut String, r: &Report, color: bool, width: usize) {
     title(
         out,
         color,
+        width,
         &format!(
             "Zones ({}{})",
             r.zones.len(),
@@ -530,7 +583,7 @@ fn assets(out: &mut String, r: &Report, color: bool, width: usize) {
         ("IP", false, 39, 15),
         ("MAC", false, 17, 17),
         ("VENDOR", false, 24, 6),
-        ("ROLE", false, 30, 10),
+        ("ROLE", false, 30, 18),
         ("IDENTITY", false, 56, 6),
         ("SERVICES", false, 56, 6),
         ("ZONE", false, 24, 8),
@@ -561,7 +614,7 @@ fn assets(out: &mut String, r: &Report, color: bool, width: usize) {
             cell(a.zone.as_deref().unwrap_or("")),
         ]);
     }
-    title(out, color, &format!("Assets ({})", r.assets.len()));
+    title(out, color, width, &format!("Assets ({})", r.assets.len()));
     t.render(out, color, width);
 }
 
@@ -594,13 +647,20 @@ fn matrix(out: &mut String, r: &Report, color: bool, width: usize) {
     title(
         out,
         color,
+        width,
         "Zone matrix (rows initiate, columns respond; cell: conduits/violations, = intra-zone flows)",
     );
     if names.len() > NUM.len() {
         let _ = writeln!(
             out,
-            "  {} zones: too many for a matrix; see the conduits below",
-            names.len()
+            "{}",
+            fit(
+                &format!(
+                    "  {} zones: too many for a matrix; see the conduits below",
+                    names.len()
+                ),
+                width
+            )
         );
         return;
     }
@@ -665,6 +725,7 @@ fn conduits(out: &mut String, r: &Report, color: bool, width: usize) {
         title(
             out,
             color,
+            width,
             &format!(
                 "Conduits ({}, {} violation(s); violations first)",
                 r.conduits.len(),
@@ -677,6 +738,7 @@ fn conduits(out: &mut String, r: &Report, color: bool, width: usize) {
         title(
             out,
             color,
+            width,
             "Declared conduits no traffic used (remove them)",
         );
         let mut t = Table::new(&[("FROM → TO", false, 48, 6), ("SERVICES", false, 80, 6)]);
@@ -691,7 +753,12 @@ fn conduits(out: &mut String, r: &Report, color: bool, width: usize) {
 }
 
 fn findings(out: &mut String, r: &Report, color: bool, width: usize) {
-    title(out, color, &format!("Findings ({})", r.findings.len()));
+    title(
+        out,
+        color,
+        width,
+        &format!("Findings ({})", r.findings.len()),
+    );
     if r.findings.is_empty() {
         let _ = writeln!(out, "  none");
         return;
@@ -720,7 +787,11 @@ fn findings(out: &mut String, r: &Report, color: bool, width: usize) {
     t.render(out, color, width);
     let _ = writeln!(
         out,
-        "\nEvidence frames, tshark filters and remediation: --format html, markdown or json."
+        "\n{}",
+        fit(
+            "Evidence frames, tshark filters and remediation: --format html, markdown or json.",
+            width
+        )
     );
 }
 
