@@ -265,6 +265,30 @@ impl Report {
     }
 }
 
+/// Read a JSON report (as `--format json` writes it), for `diff` and `merge`. The error names
+/// the file and what is wrong with it.
+pub fn load(path: &std::path::Path) -> Result<Report, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
+    match v.get("schema_version").and_then(|x| x.as_u64()) {
+        Some(n) if n == SCHEMA_VERSION as u64 => {}
+        Some(n) => {
+            return Err(format!(
+                "{}: report schema_version {n}, this otscope reads {SCHEMA_VERSION}",
+                path.display()
+            ));
+        }
+        None => {
+            return Err(format!(
+                "{}: not an otscope JSON report (no schema_version)",
+                path.display()
+            ));
+        }
+    }
+    serde_json::from_value(v).map_err(|e| format!("{}: not an otscope report: {e}", path.display()))
+}
+
 /// Rank of a conduit verdict, worst highest: violation > unzoned > unrated > allowed.
 pub fn verdict_rank(v: crate::zones::Verdict) -> u8 {
     use crate::zones::Verdict;
