@@ -74,27 +74,26 @@ fn every_capture_gives_a_report_that_validates() {
     let files = all_captures();
     assert!(files.len() > 50, "captures missing: {}", files.len());
     // Two workers: the captures are independent.
-    let (a, b): (Vec<(usize, &PathBuf)>, Vec<(usize, &PathBuf)>) =
-        files.iter().enumerate().partition(|(i, _)| i % 2 == 0);
+    let check = |p: &PathBuf| {
+        let r = report(std::slice::from_ref(p), None);
+        let j = to_value(&r);
+        assert_eq!(j["inputs"][0]["path"], json!(p.to_string_lossy()));
+        v.errors(&j).map(|e| format!("{}: {e}", p.display()))
+    };
     let failures: Vec<String> = std::thread::scope(|s| {
-        let run = |part: Vec<(usize, &PathBuf)>| {
-            part.into_iter()
-                .filter_map(|(_, p)| {
-                    let r = report(std::slice::from_ref(p), None);
-                    let j = to_value(&r);
-                    assert_eq!(j["inputs"][0]["path"], json!(p.to_string_lossy()));
-                    let v = Validator::report();
-                    v.errors(&j).map(|e| format!("{}: {e}", p.display()))
-                })
+        let odd = s.spawn(|| {
+            files
+                .iter()
+                .skip(1)
+                .step_by(2)
+                .filter_map(check)
                 .collect::<Vec<String>>()
-        };
-        let h = s.spawn(move || run(b));
-        let mut f = run(a);
-        f.extend(h.join().unwrap());
+        });
+        let mut f: Vec<String> = files.iter().step_by(2).filter_map(check).collect();
+        f.extend(odd.join().unwrap());
         f
     });
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
-    drop(v);
 }
 
 #[test]
@@ -290,7 +289,8 @@ fn schema_rejects_broken_reports() {
         None,
     ));
     assert_eq!(v.errors(&good), None);
-    let broken: [(&str, Box<dyn Fn(&mut Value)>); 8] = [
+    type Breakage = (&'static str, Box<dyn Fn(&mut Value)>);
+    let broken: [Breakage; 8] = [
         (
             "missing findings",
             Box::new(|j| {

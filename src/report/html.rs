@@ -85,9 +85,9 @@ details.finding dt{color:var(--mut)}
 .id{color:var(--mut);font-weight:400;font-size:12px}
 svg.zonemap{max-width:100%;height:auto;border:1px solid var(--line);border-radius:6px;background:#fbfcfd}
 svg .zone rect{fill:#fff;stroke:#17324d;stroke-width:1.5}
-svg .zone .zn{font-weight:600;font-size:13px;fill:#17324d}
-svg .zone .zl{font-size:11px;fill:#5f6670}
-svg .lvl{font-size:12px;font-weight:600;fill:#5f6670}
+svg .zone .zn{font-weight:600;font-size:15px;fill:#17324d}
+svg .zone .zl{font-size:12px;fill:#5f6670}
+svg .lvl{font-size:13px;font-weight:600;fill:#5f6670}
 svg .band{fill:#f1f4f7}
 svg .conduit path{fill:none;stroke-opacity:.85;stroke-linejoin:round}
 svg .conduit:hover path{stroke-opacity:1}
@@ -165,13 +165,13 @@ fn sev_rank(s: Severity) -> u8 {
 
 fn level_title(l: Option<f64>) -> String {
     match l {
-        Some(x) if x == 5.0 => "L5 Internet".into(),
-        Some(x) if x == 4.0 => "L4 Enterprise".into(),
-        Some(x) if x == 3.5 => "L3.5 IDMZ".into(),
-        Some(x) if x == 3.0 => "L3 Operations".into(),
-        Some(x) if x == 2.0 => "L2 Supervisory".into(),
-        Some(x) if x == 1.0 => "L1 Control".into(),
-        Some(x) if x == 0.0 => "L0 Process".into(),
+        Some(5.0) => "L5 Internet".into(),
+        Some(4.0) => "L4 Enterprise".into(),
+        Some(3.5) => "L3.5 IDMZ".into(),
+        Some(3.0) => "L3 Operations".into(),
+        Some(2.0) => "L2 Supervisory".into(),
+        Some(1.0) => "L1 Control".into(),
+        Some(0.0) => "L0 Process".into(),
         Some(x) => format!("L{x}"),
         None => "No level".into(),
     }
@@ -187,10 +187,10 @@ fn level_title(l: Option<f64>) -> String {
 /// target's row; one within a row loops through the channel below the row. Where several
 /// arrows meet a box side, their ends are spread along it in the order of their other ends.
 pub fn zone_map(r: &Report) -> String {
-    const BW: f64 = 200.0;
-    const BH: f64 = 62.0;
-    const GAP: f64 = 48.0;
-    const ROW: f64 = 130.0;
+    const BW: f64 = 220.0;
+    const BH: f64 = 68.0;
+    const GAP: f64 = 52.0;
+    const ROW: f64 = 136.0;
     const LEFT: f64 = 150.0;
     const TOP: f64 = 10.0;
     const PER_ROW: usize = 6;
@@ -280,7 +280,9 @@ pub fn zone_map(r: &Report) -> String {
         });
     }
     // Spread the ends on each box side, ordered by where the other end is.
-    let mut sides: BTreeMap<(usize, bool), Vec<(f64, usize, bool)>> = BTreeMap::new();
+    // (zone, bottom side) -> (where the other end is, edge, this end is the source)
+    type Ends = Vec<(f64, usize, bool)>;
+    let mut sides: BTreeMap<(usize, bool), Ends> = BTreeMap::new();
     for (i, e) in edges.iter().enumerate() {
         let far_d = if at[e.d].2.abs_diff(at[e.s].2) > 1 {
             boxes_right
@@ -365,7 +367,7 @@ pub fn zone_map(r: &Report) -> String {
             cy - BH / 2.0,
             cy - 4.0,
             esc_max(name, 24),
-            cy + 16.0,
+            cy + 17.0,
         );
     }
     for (i, e) in edges.iter().enumerate() {
@@ -482,9 +484,9 @@ pub fn render(r: &Report) -> String {
         (Some(a), Some(z)) => format!("{} to {} ({:.1} s)", esc(a), esc(z), s.duration_s),
         _ => "no timestamps".into(),
     };
-    let _ = write!(
+    let _ = writeln!(
         b,
-        "<header><h1>OT network report</h1><p>{span} · {} packets · {} input(s){} · {} {}</p></header>\n",
+        "<header><h1>OT network report</h1><p>{span} · {} packets · {} input(s){} · {} {}</p></header>",
         s.packets,
         r.inputs.len(),
         if r.sensors.is_empty() {
@@ -578,9 +580,9 @@ fn summary(b: &mut String, r: &Report) {
     } else {
         roles.join(", ")
     });
-    let _ = write!(
+    let _ = writeln!(
         b,
-        ". Policy: {}{}.</p>\n",
+        ". Policy: {}{}.</p>",
         esc(&r.policy_model),
         if r.zones_inferred {
             " (zones inferred from the traffic: give a zones file for a real verdict)"
@@ -589,9 +591,9 @@ fn summary(b: &mut String, r: &Report) {
         }
     );
     for e in &r.input_errors {
-        let _ = write!(
+        let _ = writeln!(
             b,
-            "<p class=\"verdict-violation\">Input error: {}: {}</p>\n",
+            "<p class=\"verdict-violation\">Input error: {}: {}</p>",
             esc(&e.path),
             esc(&e.error)
         );
@@ -600,9 +602,9 @@ fn summary(b: &mut String, r: &Report) {
 }
 
 fn findings(b: &mut String, r: &Report) {
-    let _ = write!(
+    let _ = writeln!(
         b,
-        "<section id=\"findings\"><h2>Findings ({})</h2>\n",
+        "<section id=\"findings\"><h2>Findings ({})</h2>",
         r.findings.len()
     );
     if r.findings.is_empty() {
@@ -918,9 +920,9 @@ fn assets(b: &mut String, r: &Report) {
 }
 
 fn conduits(b: &mut String, r: &Report) {
-    let _ = write!(
+    let _ = writeln!(
         b,
-        "<section id=\"conduits\"><h2>Conduits ({})</h2>\n",
+        "<section id=\"conduits\"><h2>Conduits ({})</h2>",
         r.conduits.len()
     );
     if r.conduits.is_empty() {
