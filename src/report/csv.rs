@@ -13,10 +13,11 @@ use std::path::Path;
 
 /// One field, neutralised and quoted as needed.
 pub fn field(s: &str) -> String {
-    // Formula triggers are judged on the raw value (a leading tab or CR counts), then control
-    // characters are replaced.
-    let formula = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    // Formula triggers are judged on the raw value (a leading tab or CR counts) and again once
+    // control characters and escape sequences are gone (`ESC[0m=cmd` must not slip through).
     let cleaned = clean_text(s);
+    let formula = s.starts_with(['=', '+', '-', '@', '\t', '\r'])
+        || cleaned.starts_with(['=', '+', '-', '@']);
     let mut v = String::with_capacity(cleaned.len() + 3);
     if formula {
         v.push('\'');
@@ -312,6 +313,7 @@ mod tests {
         assert_eq!(field("\t=1"), "' =1");
         assert_eq!(field("\r=1"), "' =1");
         assert_eq!(field("a\nb"), "a b");
+        assert_eq!(field("\u{1b}[0m=cmd"), "'=cmd");
         assert_eq!(field(""), "");
     }
 }

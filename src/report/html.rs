@@ -315,10 +315,12 @@ pub fn zone_map(r: &Report) -> String {
             }
         }
     }
+    // Long arrows get lanes of their own in the corridor (at most 40; then lanes are shared).
+    const LANES: usize = 40;
     let long: Vec<usize> = (0..edges.len())
         .filter(|&i| at[edges[i].d].2.abs_diff(at[edges[i].s].2) > 1)
         .collect();
-    let width = boxes_right + 16.0 + 10.0 * long.len() as f64 + 8.0;
+    let width = boxes_right + 16.0 + 10.0 * long.len().min(LANES) as f64 + 8.0;
     let height = TOP * 2.0 + rows.len() as f64 * ROW;
 
     let mut s = String::new();
@@ -396,7 +398,7 @@ pub fn zone_map(r: &Report) -> String {
                 format!("M{x1:.1},{y1:.1} C{x1:.1},{my:.1} {x2:.1},{my:.1} {x2:.1},{y2:.1}")
             }
             _ => {
-                let k = long.iter().position(|&j| j == i).unwrap_or(0) as f64;
+                let k = (long.iter().position(|&j| j == i).unwrap_or(0) % LANES) as f64;
                 let lx = boxes_right + 16.0 + 10.0 * k;
                 let down = y2 > y1;
                 let off = 12.0 + lane;

@@ -16,7 +16,9 @@ const CELL_MAX: usize = 400;
 
 /// Escape text for a Markdown table cell or paragraph.
 pub fn escape(s: &str) -> String {
+    // Leading blanks would let a line open a heading or an indented code block.
     let c = clean_max(s, CELL_MAX);
+    let c = c.trim_start();
     let mut out = String::with_capacity(c.len() + 8);
     for (i, ch) in c.chars().enumerate() {
         match ch {
@@ -367,6 +369,7 @@ mod tests {
         assert_eq!(escape("`x`"), "\\`x\\`");
         assert_eq!(escape("# title"), "\\# title");
         assert_eq!(escape("a # b"), "a # b");
+        assert_eq!(escape("   # b"), "\\# b");
         assert_eq!(escape("<script>"), "&lt;script&gt;");
         assert_eq!(escape("[x](javascript:1)"), "\\[x\\](javascript:1)");
         assert_eq!(escape("a\nb"), "a b");
