@@ -483,7 +483,12 @@ pub fn render(r: &Report) -> String {
         total_findings
     );
     let span = match (&s.first_ts, &s.last_ts) {
-        (Some(a), Some(z)) => format!("{} to {} ({:.1} s)", esc(a), esc(z), s.duration_s),
+        (Some(a), Some(z)) => format!(
+            "{} to {} ({})",
+            esc(a),
+            esc(z),
+            super::human_duration(s.duration_s)
+        ),
         _ => "no timestamps".into(),
     };
     let _ = writeln!(

@@ -90,7 +90,12 @@ pub fn render(r: &Report) -> String {
     );
     let _ = writeln!(out, "## Summary\n");
     let span = match (&s.first_ts, &s.last_ts) {
-        (Some(a), Some(b)) => format!("{} to {} ({:.1} s)", escape(a), escape(b), s.duration_s),
+        (Some(a), Some(b)) => format!(
+            "{} to {} ({})",
+            escape(a),
+            escape(b),
+            super::human_duration(s.duration_s)
+        ),
         _ => "no timestamps".into(),
     };
     let roles: Vec<String> = s

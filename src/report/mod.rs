@@ -440,6 +440,19 @@ pub fn frames_label(ev: &[crate::findings::FindingEvidence]) -> String {
         .join(" ")
 }
 
+/// A duration for people: seconds, minutes, hours or days.
+pub fn human_duration(secs: f64) -> String {
+    if secs < 60.0 {
+        format!("{secs:.1} s")
+    } else if secs < 3600.0 {
+        format!("{:.1} min", secs / 60.0)
+    } else if secs < 86_400.0 {
+        format!("{:.1} h", secs / 3600.0)
+    } else {
+        format!("{:.1} d", secs / 86_400.0)
+    }
+}
+
 /// Purdue level as the report prints it: `L1`, `L3.5`, `internet (L5)` is left to callers.
 pub fn level_label(l: Option<f64>) -> String {
     match l {

@@ -6,7 +6,9 @@
 //! ellipsis. Device strings are sanitised: escape sequences are removed and control characters
 //! replaced ([`super::clean_text`]), so a device can never drive the terminal.
 
-use super::{Report, clean_text, identity_line, level_label, service_label, verdict_rank};
+use super::{
+    Report, clean_text, human_duration, identity_line, level_label, service_label, verdict_rank,
+};
 use crate::zones::{Severity, Verdict};
 use std::fmt::Write;
 use unicode_width::UnicodeWidthChar;
@@ -358,10 +360,10 @@ fn summary(out: &mut String, r: &Report, color: bool, width: usize) {
     }
     let span = match (&s.first_ts, &s.last_ts) {
         (Some(a), Some(b)) => format!(
-            "{} → {} ({:.1} s)",
+            "{} → {} ({})",
             clean_text(a),
             clean_text(b),
-            s.duration_s
+            human_duration(s.duration_s)
         ),
         _ => "no timestamps".into(),
     };
@@ -486,7 +488,7 @@ fn inputs(out: &mut String, r: &Report, color: bool, width: usize) {
             cell(x.packets.to_string()),
             cell(human_bytes(x.bytes)),
             cell(match (x.first_ts, x.last_ts) {
-                (Some(a), Some(b)) => format!("{:.1} s", b.saturating_sub(a) as f64 / 1e9),
+                (Some(a), Some(b)) => human_duration(b.saturating_sub(a) as f64 / 1e9),
                 _ => "-".into(),
             }),
             match &x.stopped {
