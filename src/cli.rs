@@ -25,6 +25,10 @@ pub enum Cmd {
     /// Capture from an interface (SPAN/mirror port, TAP) and keep a live report.
     #[cfg(feature = "live")]
     Live(live::LiveArgs),
+    /// What changed between two JSON reports (assets, identities, conduits, findings).
+    Diff(DiffArgs),
+    /// Merge JSON reports of several sensors or sites into one report.
+    Merge(MergeArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -47,6 +51,36 @@ pub enum SignaturesCmd {
         #[arg(value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Table,
+    Json,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DiffArgs {
+    /// The older JSON report.
+    pub old: PathBuf,
+    /// The newer JSON report.
+    pub new: PathBuf,
+    /// Output format (default: table on a terminal, json otherwise).
+    #[arg(long, value_enum)]
+    pub format: Option<DiffFormat>,
+    /// Exit with code 1 when a new finding (or a raised severity) is at or above this severity.
+    #[arg(long, value_name = "SEVERITY", value_parser = ["info", "low", "medium", "high", "critical"])]
+    pub fail_on: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct MergeArgs {
+    /// JSON reports; each sensor is named after its file (stem), or NAME=FILE.
+    #[arg(required = true, value_name = "[NAME=]REPORT.json")]
+    pub reports: Vec<String>,
+    /// Write the merged report here instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]

@@ -48,7 +48,7 @@ pub mod time;
 pub mod zones;
 
 use config::{Config, Format};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 /// Exit codes (documented in the README).
 pub mod exit {
@@ -137,8 +137,29 @@ pub fn run(cfg: &Config) -> u8 {
     }
     let report = build_report(&analysis, &sigs, zones_cfg, cfg.show_secrets);
     let text = match cfg.format {
-        Format::Table => report::table::render(&report),
-        _ => report::json::render(&report),
+        Format::Table => report::table::render_with(
+            &report,
+            report::table::color_wanted(cfg.output.is_none() && std::io::stdout().is_terminal()),
+            report::table::width_from_env().unwrap_or(report::table::DEFAULT_WIDTH),
+        ),
+        Format::Markdown => report::markdown::render(&report),
+        Format::Html => report::html::render(&report),
+        Format::Sarif => report::sarif::render(&report),
+        Format::Csv => {
+            // CSV is three files: -o names the directory.
+            let Some(dir) = &cfg.output else {
+                eprintln!(
+                    "otscope: --format csv needs -o DIR (a directory for assets.csv, conduits.csv, findings.csv)"
+                );
+                return exit::ERROR;
+            };
+            if let Err(e) = report::csv::write_dir(&report, dir) {
+                eprintln!("otscope: cannot write the report: {e}");
+                return exit::ERROR;
+            }
+            return finish(&analysis, &report, cfg);
+        }
+        Format::Json => report::json::render(&report),
     };
     let written = match &cfg.output {
         Some(p) => std::fs::write(p, text.as_bytes()).map_err(|e| format!("{}: {e}", p.display())),
@@ -151,6 +172,11 @@ pub fn run(cfg: &Config) -> u8 {
         eprintln!("otscope: cannot write the report: {e}");
         return exit::ERROR;
     }
+    finish(&analysis, &report, cfg)
+}
+
+/// Exit code once the report is written.
+fn finish(analysis: &analysis::Analysis, report: &report::Report, cfg: &Config) -> u8 {
     if !analysis.input_errors.is_empty() {
         return exit::ERROR;
     }
@@ -264,6 +290,83 @@ pub fn signatures_check(dir: Option<&std::path::Path>) -> u8 {
         }
         Err(e) => {
             eprintln!("otscope: signatures: {e}");
+            exit::ERROR
+        }
+    }
+}
+
+/// Run `diff OLD NEW`: print what changed (text or JSON); exit 1 when `fail_on` is given and
+/// a new finding (or a raised severity) reaches it, 2 when a report cannot be read.
+pub fn run_diff(
+    old: &std::path::Path,
+    new: &std::path::Path,
+    json: bool,
+    fail_on: Option<zones::Severity>,
+) -> u8 {
+    let (o, n) = match (report::load(old), report::load(new)) {
+        (Ok(o), Ok(n)) => (o, n),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("otscope: {e}");
+            return exit::ERROR;
+        }
+    };
+    let d = report::diff::diff(&o, &n);
+    let text = if json {
+        report::diff::render_json(&d)
+    } else {
+        report::diff::render_text(
+            &d,
+            report::table::color_wanted(std::io::stdout().is_terminal()),
+        )
+    };
+    if let Err(e) = std::io::stdout().lock().write_all(text.as_bytes()) {
+        eprintln!("otscope: stdout: {e}");
+        return exit::ERROR;
+    }
+    match (fail_on, d.worst_new()) {
+        (Some(t), Some(w)) if w >= t => exit::FINDINGS,
+        _ => exit::OK,
+    }
+}
+
+/// Run `merge [NAME=]REPORT.json...`: one JSON report; a sensor is named NAME, or after its
+/// file's stem.
+pub fn run_merge(reports: &[String], output: Option<&std::path::Path>) -> u8 {
+    let mut loaded = Vec::new();
+    for arg in reports {
+        let (name, path) = match arg.split_once('=') {
+            Some((n, p)) if !n.is_empty() && !std::path::Path::new(arg).exists() => {
+                (n.to_string(), std::path::PathBuf::from(p))
+            }
+            _ => {
+                let p = std::path::PathBuf::from(arg);
+                let stem = p
+                    .file_stem()
+                    .map_or_else(|| arg.clone(), |s| s.to_string_lossy().into_owned());
+                (stem, p)
+            }
+        };
+        match report::load(&path) {
+            Ok(r) => loaded.push((name, r)),
+            Err(e) => {
+                eprintln!("otscope: {e}");
+                return exit::ERROR;
+            }
+        }
+    }
+    let m = report::merge::merge(&loaded);
+    let text = report::json::render(&m);
+    let written = match output {
+        Some(p) => std::fs::write(p, text.as_bytes()).map_err(|e| format!("{}: {e}", p.display())),
+        None => std::io::stdout()
+            .lock()
+            .write_all(text.as_bytes())
+            .map_err(|e| format!("stdout: {e}")),
+    };
+    match written {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            eprintln!("otscope: cannot write the merged report: {e}");
             exit::ERROR
         }
     }

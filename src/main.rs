@@ -30,6 +30,20 @@ fn main() -> ExitCode {
         }
         #[cfg(feature = "live")]
         cli::Cmd::Live(args) => otscope::live::run(args.into_config()),
+        cli::Cmd::Diff(a) => {
+            use std::io::IsTerminal;
+            let json = match a.format {
+                Some(cli::DiffFormat::Json) => true,
+                Some(cli::DiffFormat::Table) => false,
+                None => !std::io::stdout().is_terminal(),
+            };
+            let fail_on = a
+                .fail_on
+                .as_deref()
+                .and_then(otscope::zones::Severity::parse);
+            otscope::run_diff(&a.old, &a.new, json, fail_on)
+        }
+        cli::Cmd::Merge(a) => otscope::run_merge(&a.reports, a.output.as_deref()),
     };
     ExitCode::from(code)
 }

@@ -57,6 +57,9 @@ pub struct Finding {
     pub tshark_commands: Vec<String>,
     pub remediation: String,
     pub references: Vec<String>,
+    /// Sensors (sites) that saw this, in a merged report (`otscope merge`); empty otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub sensors: Vec<String>,
 }
 
 /// FNV-1a, for stable ids.

@@ -144,6 +144,7 @@ fn finding(
         tshark_commands: Vec::new(),
         remediation: String::new(),
         references: Vec::new(),
+        sensors: Vec::new(),
     }
 }
 

@@ -194,6 +194,7 @@ mod tests {
             source: source.into(),
             confidence,
             frames: vec![],
+            sensors: vec![],
         }
     }
 

@@ -253,6 +253,7 @@ fn enrich(p: &mut Vec<Provenance>, sigs: &signatures::Signatures) -> Vec<(String
                 source: source.into(),
                 confidence,
                 frames,
+                sensors: Vec::new(),
             });
         }
     }
@@ -383,6 +384,7 @@ pub fn build(a: &Analysis, sigs: &signatures::Signatures) -> Vec<Asset> {
             source: k.source.to_string(),
             confidence: v.confidence,
             frames: frames(&v.evidence),
+            sensors: Vec::new(),
         });
     }
     let mut out = Vec::new();
@@ -440,6 +442,7 @@ pub fn build(a: &Analysis, sigs: &signatures::Signatures) -> Vec<Asset> {
                     first_ts: first.unwrap_or_default().to_string(),
                     last_ts: last.unwrap_or_default().to_string(),
                     evidence: frames(&ev),
+                    sensors: Vec::new(),
                 });
             }
         }
@@ -464,6 +467,7 @@ pub fn build(a: &Analysis, sigs: &signatures::Signatures) -> Vec<Asset> {
                 source: "oui".into(),
                 confidence: 30,
                 frames: first.into_iter().map(Frame::from).collect(),
+                sensors: Vec::new(),
             });
         }
         let banner_hints = enrich(&mut provenance, sigs);
@@ -561,6 +565,7 @@ pub fn build(a: &Analysis, sigs: &signatures::Signatures) -> Vec<Asset> {
             first_ts: h.first_ts.to_string(),
             last_ts: h.last_ts.to_string(),
             notes,
+            sensors: Vec::new(),
         });
     }
     // Devices known only from what they announced: an address with identity claims but no
@@ -591,6 +596,7 @@ pub fn build(a: &Analysis, sigs: &signatures::Signatures) -> Vec<Asset> {
                 source: "oui".into(),
                 confidence: 30,
                 frames: vec![f.clone()],
+                sensors: Vec::new(),
             });
         }
         let banner_hints = enrich(&mut provenance, sigs);
@@ -630,6 +636,7 @@ pub fn build(a: &Analysis, sigs: &signatures::Signatures) -> Vec<Asset> {
             first_ts: ts.clone(),
             last_ts: ts,
             notes: vec!["known only from what it announced (discovery protocol); no traffic of its own was seen".into()],
+            sensors: Vec::new(),
         });
     }
     out

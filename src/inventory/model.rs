@@ -19,6 +19,9 @@ pub struct Service {
     pub first_ts: String,
     pub last_ts: String,
     pub evidence: Vec<Frame>,
+    /// Sensors (sites) that saw this, in a merged report (`otscope merge`); empty otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub sensors: Vec<String>,
 }
 
 /// A role with the confidence the evidence supports and the facts used.
@@ -37,6 +40,9 @@ pub struct Provenance {
     pub source: String,
     pub confidence: u8,
     pub frames: Vec<Frame>,
+    /// Sensors (sites) that saw this, in a merged report (`otscope merge`); empty otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub sensors: Vec<String>,
 }
 
 /// Normalised identity; every value also appears in `provenance` with its source.
@@ -102,4 +108,7 @@ pub struct Asset {
     /// Notes for the operator (dual-homed, ARP conflict, ...).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub notes: Vec<String>,
+    /// Sensors (sites) that saw this, in a merged report (`otscope merge`); empty otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub sensors: Vec<String>,
 }

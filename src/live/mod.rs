@@ -126,14 +126,6 @@ pub fn run(cfg: LiveConfig) -> u8 {
         },
         None => None,
     };
-    for f in &cfg.formats {
-        if matches!(f, Format::Csv | Format::Markdown | Format::Sarif) {
-            eprintln!(
-                "otscope: warning: --format {f:?}: not available for live snapshots yet (json, \
-                 html and table are)"
-            );
-        }
-    }
     if let Some(a) = cfg.serve {
         if !a.ip().is_loopback() && !cfg.serve_allow_remote {
             return fail(format!(
@@ -245,21 +237,15 @@ impl Runner {
             let mut json = String::new();
             let mut html = String::new();
             for f in &formats {
-                let Some(text) = snapshot::render(*f, &report, &st) else {
-                    continue;
-                };
-                if let Err(e) =
-                    snapshot::write_atomic(&out, snapshot::file_name(*f), text.as_bytes())
-                {
-                    written = Err(format!(
-                        "{}: {e}",
-                        out.join(snapshot::file_name(*f)).display()
-                    ));
-                }
-                match f {
-                    Format::Json => json = text,
-                    Format::Html => html = text,
-                    _ => {}
+                for (name, text) in snapshot::render(*f, &report, &st) {
+                    if let Err(e) = snapshot::write_atomic(&out, name, text.as_bytes()) {
+                        written = Err(format!("{}: {e}", out.join(name).display()));
+                    }
+                    match f {
+                        Format::Json => json = text,
+                        Format::Html => html = text,
+                        _ => {}
+                    }
                 }
             }
             if serve {

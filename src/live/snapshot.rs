@@ -137,23 +137,13 @@ fn esc(s: &str) -> String {
     o
 }
 
-/// The HTML of a snapshot: the capture's counters, then the report (the table renderer's
-/// text, escaped). When the HTML renderer lands in `report`, it replaces the body.
+/// The HTML of a snapshot: the report's own HTML (zone map, tables, evidence), with the
+/// capture's counters and any loss stated at the top of the page.
 pub fn render_html(r: &Report, st: &LiveStatus) -> String {
     let loss = st.kernel_drops + st.interface_drops + st.queue_shed_frames;
     let mut h = String::new();
-    h.push_str("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
     h.push_str(&format!(
-        "<title>otscope live — {}</title>",
-        esc(&st.interface)
-    ));
-    h.push_str(
-        "<style>body{font-family:system-ui,sans-serif;margin:1.5em}pre{font-size:12px;\
-         line-height:1.3}.loss{color:#b00;font-weight:bold}table{border-collapse:collapse}\
-         td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}</style></head><body>\n",
-    );
-    h.push_str(&format!(
-        "<h1>otscope live on {}</h1>\n<p>Snapshot {} at {}{} — capture started {}.</p>\n",
+        "<section class=\"live\" style=\"font-family:system-ui,sans-serif;margin:1em 0;padding:.5em 1em;border:1px solid #ccc\">\n<h2>otscope live on {}</h2>\n<p>Snapshot {} at {}{} — capture started {}.</p>\n",
         esc(&st.interface),
         st.snapshot,
         st.snapshot_time,
@@ -167,13 +157,15 @@ pub fn render_html(r: &Report, st: &LiveStatus) -> String {
     ));
     if loss > 0 {
         h.push_str(&format!(
-            "<p class=\"loss\">{loss} frames were lost: the report does not cover them.</p>\n"
+            "<p style=\"color:#b00;font-weight:bold\">{loss} frames were lost: the report does not cover them.</p>\n"
         ));
     }
-    h.push_str("<pre>");
-    h.push_str(&esc(&crate::report::table::render(r)));
-    h.push_str("</pre>\n</body></html>\n");
-    h
+    h.push_str("</section>\n");
+    let page = crate::report::html::render(r);
+    match page.find("<body>") {
+        Some(i) => format!("{}{h}{}", &page[..i + 6], &page[i + 6..]),
+        None => format!("{h}{page}"),
+    }
 }
 
 /// File name of a format in the output directory.
@@ -182,19 +174,25 @@ pub fn file_name(f: Format) -> &'static str {
         Format::Json => "report.json",
         Format::Html => "report.html",
         Format::Table => "report.txt",
-        Format::Csv => "report.csv",
+        Format::Csv => "assets.csv",
         Format::Markdown => "report.md",
         Format::Sarif => "report.sarif",
     }
 }
 
-/// Render a format (`None` for a format this build cannot render yet).
-pub fn render(f: Format, r: &Report, st: &LiveStatus) -> Option<String> {
+/// Render a format: the files it makes in the output directory (CSV is three).
+pub fn render(f: Format, r: &Report, st: &LiveStatus) -> Vec<(&'static str, String)> {
     match f {
-        Format::Json => Some(render_json(r, st)),
-        Format::Html => Some(render_html(r, st)),
-        Format::Table => Some(crate::report::table::render(r)),
-        Format::Csv | Format::Markdown | Format::Sarif => None,
+        Format::Json => vec![(file_name(f), render_json(r, st))],
+        Format::Html => vec![(file_name(f), render_html(r, st))],
+        Format::Table => vec![(file_name(f), crate::report::table::render(r))],
+        Format::Markdown => vec![(file_name(f), crate::report::markdown::render(r))],
+        Format::Sarif => vec![(file_name(f), crate::report::sarif::render(r))],
+        Format::Csv => vec![
+            ("assets.csv", crate::report::csv::assets(r)),
+            ("conduits.csv", crate::report::csv::conduits(r)),
+            ("findings.csv", crate::report::csv::findings(r)),
+        ],
     }
 }
 

@@ -4,7 +4,13 @@
 //! The body is deterministic: the same inputs give byte-identical JSON (sorted collections, no
 //! wall-clock time).
 
+pub mod csv;
+pub mod diff;
+pub mod html;
 pub mod json;
+pub mod markdown;
+pub mod merge;
+pub mod sarif;
 pub mod table;
 
 use crate::capture::{InputError, InputSummary};
@@ -13,6 +19,7 @@ pub use crate::findings::Finding;
 pub use crate::inventory::model::{Asset, Identity, Provenance, Role, Service};
 pub use crate::zones::{Conduit, MatrixCell, Segmentation, UnusedConduit, ZoneOut};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -95,6 +102,18 @@ pub struct Report {
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub unused_conduits: Vec<UnusedConduit>,
     pub findings: Vec<Finding>,
+    /// Set by `merge`: the sensors (or sites) whose reports were merged, and which of `inputs`
+    /// each contributed. Empty for a report of one analysis.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub sensors: Vec<SensorInputs>,
+}
+
+/// One sensor of a merged report.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SensorInputs {
+    pub name: String,
+    /// Indices into the merged report's `inputs`.
+    pub inputs: Vec<u16>,
 }
 
 fn put(m: &mut BTreeMap<String, u64>, k: &str, v: u64) {
@@ -223,6 +242,7 @@ impl Report {
             zone_matrix: seg.matrix,
             unused_conduits: seg.unused_conduits,
             findings: Vec::new(),
+            sensors: Vec::new(),
         }
     }
 
@@ -242,5 +262,231 @@ impl Report {
     /// The worst severity among the findings.
     pub fn worst(&self) -> Option<crate::zones::Severity> {
         self.findings.iter().map(|f| f.severity).max()
+    }
+}
+
+/// Read a JSON report (as `--format json` writes it), for `diff` and `merge`. The error names
+/// the file and what is wrong with it.
+pub fn load(path: &std::path::Path) -> Result<Report, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
+    match v.get("schema_version").and_then(|x| x.as_u64()) {
+        Some(n) if n == SCHEMA_VERSION as u64 => {}
+        Some(n) => {
+            return Err(format!(
+                "{}: report schema_version {n}, this otscope reads {SCHEMA_VERSION}",
+                path.display()
+            ));
+        }
+        None => {
+            return Err(format!(
+                "{}: not an otscope JSON report (no schema_version)",
+                path.display()
+            ));
+        }
+    }
+    serde_json::from_value(v).map_err(|e| format!("{}: not an otscope report: {e}", path.display()))
+}
+
+/// Rank of a conduit verdict, worst highest: violation > unzoned > unrated > allowed.
+pub fn verdict_rank(v: crate::zones::Verdict) -> u8 {
+    use crate::zones::Verdict;
+    match v {
+        Verdict::Violation => 3,
+        Verdict::Unzoned => 2,
+        Verdict::Unrated => 1,
+        Verdict::Allowed => 0,
+    }
+}
+
+/// Lower-case name of a verdict, as the JSON report spells it.
+pub fn verdict_name(v: crate::zones::Verdict) -> &'static str {
+    use crate::zones::Verdict;
+    match v {
+        Verdict::Allowed => "allowed",
+        Verdict::Violation => "violation",
+        Verdict::Unzoned => "unzoned",
+        Verdict::Unrated => "unrated",
+    }
+}
+
+/// Characters that reorder text on display (bidirectional overrides and isolates): a device
+/// name holding them could make a line read differently from what it is.
+fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+    )
+}
+
+/// A device string made safe for a line of text: ANSI/VT escape sequences (CSI, OSC, and
+/// two-byte ESC sequences, in their 7-bit and 8-bit forms) are removed whole; tab, CR and LF
+/// become a space; every other control character (C0, DEL, C1) and every bidirectional
+/// override becomes U+FFFD. Linear in the input; borrows when there is nothing to change.
+pub fn clean_text(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| c.is_control() || is_bidi_control(c)) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut it = s.chars().peekable();
+    while let Some(c) = it.next() {
+        match c {
+            '\u{1b}' | '\u{9b}' | '\u{9d}' => {
+                // ESC [ / CSI: parameters and intermediates up to a final byte 0x40..=0x7e.
+                // ESC ] / OSC: up to BEL or ST (ESC \ or U+009C).
+                let kind = match c {
+                    '\u{9b}' => '[',
+                    '\u{9d}' => ']',
+                    _ => match it.peek() {
+                        Some(&k) => {
+                            it.next();
+                            k
+                        }
+                        None => break,
+                    },
+                };
+                match kind {
+                    '[' => {
+                        for x in it.by_ref() {
+                            if ('\u{40}'..='\u{7e}').contains(&x) || x.is_control() {
+                                break;
+                            }
+                        }
+                    }
+                    ']' | 'P' | '_' | '^' | 'X' => {
+                        while let Some(x) = it.next() {
+                            if x == '\u{7}' || x == '\u{9c}' {
+                                break;
+                            }
+                            if x == '\u{1b}' {
+                                if it.peek() == Some(&'\\') {
+                                    it.next();
+                                }
+                                break;
+                            }
+                        }
+                    }
+                    // Two-byte sequences (ESC c, ESC 7, ...): both go.
+                    _ => {}
+                }
+            }
+            '\t' | '\n' | '\r' => out.push(' '),
+            c if c.is_control() || is_bidi_control(c) => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// `clean_text`, then cut to at most `max` characters (an ellipsis marks the cut).
+pub fn clean_max(s: &str, max: usize) -> String {
+    let c = clean_text(s);
+    if c.chars().count() <= max {
+        return c.into_owned();
+    }
+    let mut t: String = c.chars().take(max.saturating_sub(1)).collect();
+    t.push('…');
+    t
+}
+
+/// The identity as one short line: vendor, then product or model, then firmware.
+pub fn identity_line(id: &Identity) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(v) = &id.vendor {
+        parts.push(v.clone());
+    }
+    match (&id.model, &id.product) {
+        (Some(m), Some(p)) if !p.contains(m.as_str()) && !m.contains(p.as_str()) => {
+            parts.push(p.clone());
+            parts.push(m.clone());
+        }
+        (Some(m), _) => parts.push(m.clone()),
+        (None, Some(p)) => parts.push(p.clone()),
+        (None, None) => {}
+    }
+    if let Some(f) = &id.firmware {
+        parts.push(format!("fw {f}"));
+    }
+    if parts.is_empty() {
+        if let Some(n) = id.name.as_ref().or(id.hostname.as_ref()) {
+            parts.push(n.clone());
+        }
+    }
+    parts.join(" ")
+}
+
+/// A service as `tcp/502 modbus` (or `tcp/8080 http?` for a port guess).
+pub fn service_label(s: &Service) -> String {
+    match (&s.protocol, &s.port_guess) {
+        (Some(p), _) => format!("{}/{} {p}", s.transport, s.port),
+        (None, Some(g)) => format!("{}/{} {g}?", s.transport, s.port),
+        (None, None) => format!("{}/{}", s.transport, s.port),
+    }
+}
+
+/// Evidence frames of a finding as `41 44 47` (one input) or `0:41 1:7` (several inputs).
+pub fn frames_label(ev: &[crate::findings::FindingEvidence]) -> String {
+    let multi = ev.iter().any(|e| e.input != 0);
+    ev.iter()
+        .map(|e| {
+            if multi {
+                format!("{}:{}", e.input, e.frame)
+            } else {
+                e.frame.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A duration for people: seconds, minutes, hours or days.
+pub fn human_duration(secs: f64) -> String {
+    if secs < 60.0 {
+        format!("{secs:.1} s")
+    } else if secs < 3600.0 {
+        format!("{:.1} min", secs / 60.0)
+    } else if secs < 86_400.0 {
+        format!("{:.1} h", secs / 3600.0)
+    } else {
+        format!("{:.1} d", secs / 86_400.0)
+    }
+}
+
+/// Purdue level as the report prints it: `L1`, `L3.5`, `internet (L5)` is left to callers.
+pub fn level_label(l: Option<f64>) -> String {
+    match l {
+        Some(l) => format!("L{l}"),
+        None => "-".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_text_strips_escape_sequences_and_controls() {
+        assert_eq!(clean_text("plain"), "plain");
+        assert_eq!(clean_text("a\u{1b}[31mred\u{1b}[0m"), "ared");
+        assert_eq!(clean_text("t\u{1b}]0;title\u{7}x"), "tx");
+        assert_eq!(clean_text("t\u{1b}]8;;http://x\u{1b}\\link"), "tlink");
+        assert_eq!(clean_text("\u{9b}2Jz"), "z");
+        assert_eq!(clean_text("a\u{1b}cb"), "ab");
+        assert_eq!(clean_text("a\tb\r\nc"), "a b  c");
+        assert_eq!(
+            clean_text("a\u{0}b\u{7f}c\u{85}"),
+            "a\u{fffd}b\u{fffd}c\u{fffd}"
+        );
+        assert_eq!(clean_text("ab\u{202e}cd"), "ab\u{fffd}cd");
+        assert_eq!(clean_text("end\u{1b}"), "end");
+        assert_eq!(clean_text("\u{1b}[1;31"), "");
+        assert!(!clean_text("\u{1b}\u{1b}[\u{1b}]").contains('\u{1b}'));
+    }
+
+    #[test]
+    fn clean_max_cuts_with_an_ellipsis() {
+        assert_eq!(clean_max("abcdef", 4), "abc…");
+        assert_eq!(clean_max("abc", 4), "abc");
     }
 }

@@ -415,6 +415,9 @@ pub struct Conduit {
     pub rule: String,
     pub severity: Option<Severity>,
     pub evidence: Vec<Frame>,
+    /// Sensors (sites) that saw this, in a merged report (`otscope merge`); empty otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub sensors: Vec<String>,
 }
 
 /// Traffic between two zones (all ports), for the zone matrix.
@@ -583,6 +586,7 @@ pub fn conduits(
             rule: j.rule,
             severity: j.severity,
             evidence: a.evidence.frames.iter().map(|&e| e.into()).collect(),
+            sensors: Vec::new(),
         });
     }
     let mut matrix: Vec<MatrixCell> = cells
