@@ -9,7 +9,7 @@
 use crate::capture::merge::{MergedReader, open_paths};
 use crate::capture::{InputError, InputSummary};
 use crate::config::Limits;
-use crate::engine::{Counters, Engine, Shard, shard_of};
+use crate::engine::{Counters, Engine, Shard, SweepClock, shard_of};
 use crate::flow::conv::Conversations;
 use crate::inventory::hosts::Hosts;
 use crate::inventory::observation::Store;
@@ -79,8 +79,13 @@ fn run_single(reader: &mut MergedReader, limits: &Limits, progress: Option<Progr
 
 struct Work {
     batch: Arc<crate::capture::merge::Batch>,
+    /// Frames of this worker (indices into `batch`), and sweeps: an entry with `SWEEP` set
+    /// means "sweep at the time of that frame" (a frame of any worker).
     idx: Vec<u32>,
 }
+
+/// Marks a sweep in [`Work::idx`].
+const SWEEP: u32 = 1 << 31;
 
 fn run_sharded(
     reader: &mut MergedReader,
@@ -91,26 +96,41 @@ fn run_sharded(
     std::thread::scope(|s| {
         let mut txs = Vec::with_capacity(n);
         let mut handles = Vec::with_capacity(n);
-        for _ in 0..n {
+        for k in 0..n {
             let (tx, rx) = crossbeam_channel::bounded::<Work>(4);
             txs.push(tx);
             let lim = limits.clone();
-            handles.push(s.spawn(move || {
-                let mut engine = Engine::new(&lim);
-                for w in rx {
-                    for &i in &w.idx {
-                        engine.process(&w.batch.frame(i as usize));
+            let worker = std::thread::Builder::new().name(format!("otscope-worker-{k}"));
+            let h = worker
+                .spawn_scoped(s, move || {
+                    let mut engine = Engine::worker(&lim);
+                    for w in rx {
+                        for &i in &w.idx {
+                            if i & SWEEP != 0 {
+                                engine.sweep(w.batch.frame((i & !SWEEP) as usize).ts);
+                            } else {
+                                engine.process(&w.batch.frame(i as usize));
+                            }
+                        }
                     }
-                }
-                engine.finish()
-            }));
+                    engine.finish()
+                })
+                .expect("spawn worker thread");
+            handles.push(h);
         }
         let mut bytes = 0u64;
+        // The sweep clock runs over the whole merged stream, as in a single engine.
+        let mut clock = SweepClock::default();
         while let Some(batch) = reader.next_batch(BATCH) {
             let mut idx: Vec<Vec<u32>> = vec![Vec::with_capacity(batch.len() / n + 16); n];
             for i in 0..batch.len() {
                 let f = batch.frame(i);
                 bytes += f.data.len() as u64 + 16;
+                if clock.tick(f.ts) {
+                    for v in idx.iter_mut() {
+                        v.push(i as u32 | SWEEP);
+                    }
+                }
                 idx[shard_of(&f, n)].push(i as u32);
             }
             let batch = Arc::new(batch);
