@@ -179,3 +179,73 @@ fn merge(shards: Vec<Shard>, limits: &Limits) -> Analysis {
         threads: 1,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// An Ethernet/IPv4/UDP frame from 10.0.0.`a` to 10.0.1.`b` (ports 40000+a → 161).
+    fn udp_frame(a: u8, b: u8, id: u16) -> Vec<u8> {
+        let mut f = vec![0x02, 0, 0, 0, 1, b, 0x02, 0, 0, 0, 0, a, 0x08, 0x00];
+        let payload = [0x30u8, 0x03, 0x02, 0x01, 0x00];
+        let total = (20 + 8 + payload.len()) as u16;
+        f.extend_from_slice(&[0x45, 0, 0, 0, 0, 0, 0, 0, 64, 17, 0, 0]);
+        f[16..18].copy_from_slice(&total.to_be_bytes());
+        f[18..20].copy_from_slice(&id.to_be_bytes());
+        f.extend_from_slice(&[10, 0, 0, a, 10, 0, 1, b]);
+        f.extend_from_slice(&(40_000 + a as u16).to_be_bytes());
+        f.extend_from_slice(&161u16.to_be_bytes());
+        f.extend_from_slice(&(8 + payload.len() as u16).to_be_bytes());
+        f.extend_from_slice(&[0, 0]);
+        f.extend_from_slice(&payload);
+        f
+    }
+
+    #[test]
+    fn idle_expiry_is_the_same_for_any_number_of_workers() {
+        // 30 conversations that each pause longer than the idle timeout (600 s) three times,
+        // among a heartbeat that keeps the capture clock going every second.
+        let mut recs: Vec<(u64, Vec<u8>)> = Vec::new();
+        let mut id = 0u16;
+        for i in 0..30u8 {
+            for k in 0..4u64 {
+                id = id.wrapping_add(1);
+                recs.push((1000 + k * 650 + i as u64 * 3, udp_frame(i + 1, i % 7, id)));
+            }
+        }
+        for t in 1000..(1000 + 3 * 650 + 700) {
+            id = id.wrapping_add(1);
+            recs.push((t, udp_frame(200, 200, id)));
+        }
+        recs.sort_by_key(|r| r.0);
+        let mut bytes = vec![
+            0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0,
+            0,
+        ];
+        for (t, f) in &recs {
+            bytes.extend_from_slice(&(*t as u32).to_le_bytes());
+            bytes.extend_from_slice(&0u32.to_le_bytes());
+            bytes.extend_from_slice(&(f.len() as u32).to_le_bytes());
+            bytes.extend_from_slice(&(f.len() as u32).to_le_bytes());
+            bytes.extend_from_slice(f);
+        }
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(&bytes).unwrap();
+        let paths = vec![file.path().to_path_buf()];
+        let run = |threads: usize| {
+            let a = analyze(&paths, &Limits::default(), threads, None);
+            (
+                a.counters.flow_table.expired,
+                a.counters.flows,
+                format!("{:?}", a.convs.map),
+            )
+        };
+        let one = run(1);
+        // Every pause ends the flow: 30 × 4 flows, all expired (the heartbeat's stays open).
+        assert_eq!((one.0, one.1), (120, 121));
+        for threads in [2, 3, 4] {
+            assert_eq!(run(threads), one, "{threads} workers");
+        }
+    }
+}
