@@ -120,6 +120,7 @@ fn bench_flow_lookup(c: &mut Criterion) {
             black_box(hit)
         })
     });
+    g.throughput(Throughput::Elements(1));
     g.bench_function("key_from_packet", |b| {
         let a = IpAddr::V4(Ipv4Addr::new(10, 0, 1, 20));
         let s = IpAddr::V4(Ipv4Addr::new(10, 0, 1, 10));

@@ -65,7 +65,7 @@ fn default_inputs() -> Vec<PathBuf> {
                 .filter(|p| {
                     p.file_name()
                         .and_then(|n| n.to_str())
-                        .is_some_and(|n| pred(n))
+                        .is_some_and(pred)
                 })
                 .collect();
             files.sort();

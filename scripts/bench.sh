@@ -6,6 +6,7 @@
 #   scripts/bench.sh                      # 100 MB and 1 GB captures, 3 runs each
 #   SIZES="100M" RUNS=5 scripts/bench.sh  # other sizes / run counts
 #   SITES=16 scripts/bench.sh             # captures that cycle 16 address blocks (fixed hosts)
+#   RUNS_1G=1 scripts/bench.sh            # fewer runs for the 1 GB capture (default: RUNS)
 #
 # The captures are assembled by `examples/assemble.rs` from the shipped captures into
 # target/bench/ (not committed) and read once before timing, so every tool reads from the
@@ -64,21 +65,26 @@ if have suricata; then
     } >"$SURI_DIR/suricata.yaml"
 fi
 
-# run NAME FILE CMD...: RUNS timed runs; prints "median_wall max_rss_kb"
+# run NAME FILE CMD...: RUNS timed runs; prints "median_wall median_cpu max_rss_kb"
+# (cpu = user + system time of all threads of the process)
 run() {
-    local walls=() rss=0 i t
+    local walls=() cpus=() rss=0 i t u s m
     for ((i = 0; i < RUNS; i++)); do
-        /usr/bin/time -f "%e %M" -o "$DIR/.time" "${@:3}" >/dev/null 2>"$DIR/.stderr" || {
+        /usr/bin/time -f "%e %U %S %M" -o "$DIR/.time" "${@:3}" >/dev/null 2>"$DIR/.stderr" || {
             echo "bench: $1 failed:" >&2
             tail -5 "$DIR/.stderr" >&2
-            echo "- -"
+            echo "- - -"
             return
         }
-        read -r t m <"$DIR/.time"
+        read -r t u s m <"$DIR/.time"
         walls+=("$t")
+        cpus+=("$(awk -v u="$u" -v s="$s" 'BEGIN{print u+s}')")
         if ((m > rss)); then rss=$m; fi
     done
-    printf '%s\n' "${walls[@]}" | sort -g | awk -v r="$rss" '{a[NR]=$1} END{print a[int((NR+1)/2)], r}'
+    local w c
+    w=$(printf '%s\n' "${walls[@]}" | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}')
+    c=$(printf '%s\n' "${cpus[@]}" | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}')
+    echo "$w $c $rss"
 }
 
 {
@@ -87,10 +93,13 @@ run() {
     echo "- machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GB RAM; $(uname -sr)"
     echo "- load before the runs: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "- otscope $("$OTSCOPE" --version 2>/dev/null | awk '{print $2}'), $(tshark --version 2>/dev/null | head -1)$(have suricata && echo ", $(suricata -V 2>/dev/null)")"
-    echo "- median of $RUNS runs, wall time of the whole process; peak RSS = largest of the runs"
+    echo "- median of $RUNS runs (1 GB: ${RUNS_1G:-$RUNS}), wall and CPU (user+system, all threads) time of the whole process; peak RSS = largest of the runs"
 } | tee "$OUT"
 
+ALL_RUNS=$RUNS
 for size in $SIZES; do
+    RUNS=$ALL_RUNS
+    case $size in 1G | 1g | 1024M) RUNS=${RUNS_1G:-$ALL_RUNS} ;; esac
     file="$DIR/ot-$size${SITES:+-s$SITES}.pcap"
     if [ ! -s "$file" ]; then
         "$ASSEMBLE" --size "$size" ${SITES:+--sites "$SITES"} --out "$file" >&2
@@ -102,8 +111,8 @@ for size in $SIZES; do
         echo
         echo "## $file: $((bytes / 1000000)) MB, $frames frames ($((bytes / frames)) bytes per frame incl. record header)"
         echo
-        echo "| tool | wall s (median) | MB/s | packets/s | peak RSS MB | time vs otscope-1t |"
-        echo "|---|---:|---:|---:|---:|---:|"
+        echo "| tool | wall s | MB/s | packets/s | CPU s | MB per CPU-s | peak RSS MB | wall vs otscope-1t |"
+        echo "|---|---:|---:|---:|---:|---:|---:|---:|"
     } | tee -a "$OUT"
     base=""
     tools=(otscope-1t otscope-Nt tshark-q tshark-ics suricata)
@@ -112,7 +121,7 @@ for size in $SIZES; do
         otscope-1t) cmd=("$OTSCOPE" analyze --threads 1 --format json -o /dev/null "$file") ;;
         otscope-Nt) cmd=("$OTSCOPE" analyze --threads "$(nproc)" --format json -o /dev/null "$file") ;;
         tshark-q)
-            have tshark || { echo "| tshark-q | not installed | | | | |" | tee -a "$OUT"; continue; }
+            have tshark || { echo "| tshark-q | not installed | | | | | | |" | tee -a "$OUT"; continue; }
             cmd=(tshark -n -q -r "$file")
             ;;
         tshark-ics)
@@ -121,21 +130,21 @@ for size in $SIZES; do
             ;;
         suricata)
             if ! have suricata; then
-                echo "| suricata | not installed (skipped) | | | | |" | tee -a "$OUT"
+                echo "| suricata | not installed (skipped) | | | | | | |" | tee -a "$OUT"
                 continue
             fi
             rm -rf "$SURI_DIR/log" && mkdir -p "$SURI_DIR/log"
             cmd=(suricata -c "$SURI_DIR/suricata.yaml" -S /dev/null -r "$file" -l "$SURI_DIR/log" --runmode single)
             ;;
         esac
-        read -r wall rss < <(run "$tool" "$file" "${cmd[@]}")
+        read -r wall cpu rss < <(run "$tool" "$file" "${cmd[@]}")
         if [ "$wall" = "-" ]; then
-            echo "| $tool | failed | | | | |" | tee -a "$OUT"
+            echo "| $tool | failed | | | | | | |" | tee -a "$OUT"
             continue
         fi
         [ -z "$base" ] && base=$wall
-        awk -v t="$tool" -v w="$wall" -v r="$rss" -v b="$bytes" -v f="$frames" -v base="$base" 'BEGIN{
-            printf "| %s | %.2f | %.0f | %.2f M | %.0f | %.1fx |\n", t, w, b/1e6/w, f/w/1e6, r/1024, w/base }' | tee -a "$OUT"
+        awk -v t="$tool" -v w="$wall" -v c="$cpu" -v r="$rss" -v b="$bytes" -v f="$frames" -v base="$base" 'BEGIN{
+            printf "| %s | %.2f | %.0f | %.2f M | %.2f | %.0f | %.0f | %.1fx |\n", t, w, b/1e6/w, f/w/1e6, c, b/1e6/c, r/1024, w/base }' | tee -a "$OUT"
     done
 done
 echo | tee -a "$OUT"
