@@ -16,8 +16,9 @@
 #   tshark-q     tshark -n -q -r FILE (reads the file, dissects only what -q needs)
 #   tshark-ics   tshark -n -q -r FILE -Y "modbus || s7comm || enip || cip || opcua"
 #                (the display filter makes tshark dissect every packet with the ICS dissectors)
-#   suricata     Suricata, only its Modbus, ENIP and DNP3 parsers, no rules, one thread
-#                (skipped with a notice when suricata is not installed)
+#   suricata     Suricata, only its Modbus, ENIP and DNP3 parsers, no rules, no output, one
+#                thread, mid-stream pick-up on and no stream depth limit (so that it parses the
+#                same streams otscope parses); skipped with a notice when not installed
 # Results are printed and written to target/bench/results.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,6 +63,9 @@ if have suricata; then
         echo '    modbus: {enabled: yes, detection-ports: {dp: 502}}'
         echo '    enip: {enabled: yes, detection-ports: {dp: 44818, sp: 44818}}'
         echo '    dnp3: {enabled: yes, detection-ports: {dp: 20000}}'
+        # Parse what otscope parses: flows picked up mid-stream (most shipped captures start
+        # mid-connection; Suricata's default ignores those), one-sided flows, whole streams.
+        echo 'stream: {midstream: true, async-oneside: true, reassembly: {depth: 0}}'
     } >"$SURI_DIR/suricata.yaml"
 fi
 
