@@ -9,7 +9,7 @@
 use crate::capture::merge::{MergedReader, open_paths};
 use crate::capture::{InputError, InputSummary};
 use crate::config::Limits;
-use crate::engine::{Counters, Engine, Shard, shard_of};
+use crate::engine::{Counters, Engine, Shard, SweepClock, shard_of};
 use crate::flow::conv::Conversations;
 use crate::inventory::hosts::Hosts;
 use crate::inventory::observation::Store;
@@ -79,8 +79,13 @@ fn run_single(reader: &mut MergedReader, limits: &Limits, progress: Option<Progr
 
 struct Work {
     batch: Arc<crate::capture::merge::Batch>,
+    /// Frames of this worker (indices into `batch`), and sweeps: an entry with `SWEEP` set
+    /// means "sweep at the time of that frame" (a frame of any worker).
     idx: Vec<u32>,
 }
+
+/// Marks a sweep in [`Work::idx`].
+const SWEEP: u32 = 1 << 31;
 
 fn run_sharded(
     reader: &mut MergedReader,
@@ -91,26 +96,41 @@ fn run_sharded(
     std::thread::scope(|s| {
         let mut txs = Vec::with_capacity(n);
         let mut handles = Vec::with_capacity(n);
-        for _ in 0..n {
+        for k in 0..n {
             let (tx, rx) = crossbeam_channel::bounded::<Work>(4);
             txs.push(tx);
             let lim = limits.clone();
-            handles.push(s.spawn(move || {
-                let mut engine = Engine::new(&lim);
-                for w in rx {
-                    for &i in &w.idx {
-                        engine.process(&w.batch.frame(i as usize));
+            let worker = std::thread::Builder::new().name(format!("otscope-worker-{k}"));
+            let h = worker
+                .spawn_scoped(s, move || {
+                    let mut engine = Engine::worker(&lim);
+                    for w in rx {
+                        for &i in &w.idx {
+                            if i & SWEEP != 0 {
+                                engine.sweep(w.batch.frame((i & !SWEEP) as usize).ts);
+                            } else {
+                                engine.process(&w.batch.frame(i as usize));
+                            }
+                        }
                     }
-                }
-                engine.finish()
-            }));
+                    engine.finish()
+                })
+                .expect("spawn worker thread");
+            handles.push(h);
         }
         let mut bytes = 0u64;
+        // The sweep clock runs over the whole merged stream, as in a single engine.
+        let mut clock = SweepClock::default();
         while let Some(batch) = reader.next_batch(BATCH) {
             let mut idx: Vec<Vec<u32>> = vec![Vec::with_capacity(batch.len() / n + 16); n];
             for i in 0..batch.len() {
                 let f = batch.frame(i);
                 bytes += f.data.len() as u64 + 16;
+                if clock.tick(f.ts) {
+                    for v in idx.iter_mut() {
+                        v.push(i as u32 | SWEEP);
+                    }
+                }
                 idx[shard_of(&f, n)].push(i as u32);
             }
             let batch = Arc::new(batch);
@@ -157,5 +177,75 @@ fn merge(shards: Vec<Shard>, limits: &Limits) -> Analysis {
         convs,
         counters,
         threads: 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// An Ethernet/IPv4/UDP frame from 10.0.0.`a` to 10.0.1.`b` (ports 40000+a → 161).
+    fn udp_frame(a: u8, b: u8, id: u16) -> Vec<u8> {
+        let mut f = vec![0x02, 0, 0, 0, 1, b, 0x02, 0, 0, 0, 0, a, 0x08, 0x00];
+        let payload = [0x30u8, 0x03, 0x02, 0x01, 0x00];
+        let total = (20 + 8 + payload.len()) as u16;
+        f.extend_from_slice(&[0x45, 0, 0, 0, 0, 0, 0, 0, 64, 17, 0, 0]);
+        f[16..18].copy_from_slice(&total.to_be_bytes());
+        f[18..20].copy_from_slice(&id.to_be_bytes());
+        f.extend_from_slice(&[10, 0, 0, a, 10, 0, 1, b]);
+        f.extend_from_slice(&(40_000 + a as u16).to_be_bytes());
+        f.extend_from_slice(&161u16.to_be_bytes());
+        f.extend_from_slice(&(8 + payload.len() as u16).to_be_bytes());
+        f.extend_from_slice(&[0, 0]);
+        f.extend_from_slice(&payload);
+        f
+    }
+
+    #[test]
+    fn idle_expiry_is_the_same_for_any_number_of_workers() {
+        // 30 conversations that each pause longer than the idle timeout (600 s) three times,
+        // among a heartbeat that keeps the capture clock going every second.
+        let mut recs: Vec<(u64, Vec<u8>)> = Vec::new();
+        let mut id = 0u16;
+        for i in 0..30u8 {
+            for k in 0..4u64 {
+                id = id.wrapping_add(1);
+                recs.push((1000 + k * 650 + i as u64 * 3, udp_frame(i + 1, i % 7, id)));
+            }
+        }
+        for t in 1000..(1000 + 3 * 650 + 700) {
+            id = id.wrapping_add(1);
+            recs.push((t, udp_frame(200, 200, id)));
+        }
+        recs.sort_by_key(|r| r.0);
+        let mut bytes = vec![
+            0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0,
+            0,
+        ];
+        for (t, f) in &recs {
+            bytes.extend_from_slice(&(*t as u32).to_le_bytes());
+            bytes.extend_from_slice(&0u32.to_le_bytes());
+            bytes.extend_from_slice(&(f.len() as u32).to_le_bytes());
+            bytes.extend_from_slice(&(f.len() as u32).to_le_bytes());
+            bytes.extend_from_slice(f);
+        }
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(&bytes).unwrap();
+        let paths = vec![file.path().to_path_buf()];
+        let run = |threads: usize| {
+            let a = analyze(&paths, &Limits::default(), threads, None);
+            (
+                a.counters.flow_table.expired,
+                a.counters.flows,
+                format!("{:?}", a.convs.map),
+            )
+        };
+        let one = run(1);
+        // Every pause ends the flow: 30 × 4 flows, all expired (the heartbeat's stays open).
+        assert_eq!((one.0, one.1), (120, 121));
+        for threads in [2, 3, 4] {
+            assert_eq!(run(threads), one, "{threads} workers");
+        }
     }
 }

@@ -10,18 +10,23 @@ use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-/// A reader that hashes and counts every byte it passes on.
+/// A reader that counts every byte it passes on and hashes it, until the hashing is handed
+/// to a background thread ([`BgHash`]).
 struct Hashing<R> {
     inner: R,
-    sha: Sha256,
+    sha: Option<Sha256>,
     n: u64,
 }
 
 impl<R: Read> Read for Hashing<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let k = self.inner.read(buf)?;
-        self.sha.update(&buf[..k]);
+        if let Some(sha) = &mut self.sha {
+            sha.update(&buf[..k]);
+        }
         self.n += k as u64;
         Ok(k)
     }
@@ -40,14 +45,97 @@ impl Source {
         }
     }
 
-    /// Hash the rest of the file and return its digest and size.
+    fn hashing(&mut self) -> &mut Hashing<File> {
+        match self {
+            Source::Plain(r) => r,
+            Source::Gzip(r) => r.get_mut().get_mut(),
+        }
+    }
+
+    /// Hash the rest of the file and return its digest and size (inline hashing only).
     fn finish(self) -> (String, u64) {
         let mut h = match self {
             Source::Plain(r) => r,
             Source::Gzip(r) => r.into_inner().into_inner(),
         };
         let _ = io::copy(&mut h, &mut io::sink());
-        (hex(&h.sha.finalize()), h.n)
+        let sha = h.sha.take().unwrap_or_default();
+        (hex(&sha.finalize()), h.n)
+    }
+}
+
+/// Files at least this large hash in a background thread once this many bytes were read.
+const BG_HASH_MIN_FILE: u64 = 16 << 20;
+/// Reads with blocks at least this large (not a peek at the first records) hash in background.
+const BG_HASH_MIN_BLOCK: usize = 1 << 20;
+/// How far (bytes) the background hash may run ahead of the reader: both then read from the
+/// page cache, so the file is read from disk once even when it does not fit in memory.
+const BG_HASH_LEAD: u64 = 256 << 20;
+
+/// SHA-256 of a regular file computed by a thread of its own, which opens the file again and
+/// goes on from where inline hashing stopped. SHA-256 (about 1.5 GB/s with SHA-NI) would
+/// otherwise cost as much as the analysis of the bytes it hashes.
+struct BgHash {
+    handle: Option<std::thread::JoinHandle<(String, u64)>>,
+    /// Raw bytes the reader has consumed (`u64::MAX`: stop throttling).
+    reader_pos: Arc<AtomicU64>,
+    cancel: Arc<AtomicBool>,
+}
+
+impl BgHash {
+    fn start(path: &Path, sha: Sha256, from: u64) -> io::Result<BgHash> {
+        use std::io::{Seek, SeekFrom};
+        let mut f = File::open(path)?;
+        f.seek(SeekFrom::Start(from))?;
+        let reader_pos = Arc::new(AtomicU64::new(from));
+        let cancel = Arc::new(AtomicBool::new(false));
+        let (pos, stop) = (reader_pos.clone(), cancel.clone());
+        let handle = std::thread::Builder::new()
+            .name("otscope-sha256".into())
+            .spawn(move || {
+                let (mut sha, mut n) = (sha, from);
+                let mut buf = vec![0u8; 1 << 20];
+                loop {
+                    while n > pos.load(Ordering::Acquire).saturating_add(BG_HASH_LEAD) {
+                        if stop.load(Ordering::Relaxed) {
+                            return (String::new(), n);
+                        }
+                        std::thread::park_timeout(std::time::Duration::from_millis(1));
+                    }
+                    if stop.load(Ordering::Relaxed) {
+                        return (String::new(), n);
+                    }
+                    match f.read(&mut buf) {
+                        Ok(0) => break,
+                        Ok(k) => {
+                            sha.update(&buf[..k]);
+                            n += k as u64;
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        // As inline: the digest of what could be read.
+                        Err(_) => break,
+                    }
+                }
+                (hex(&sha.finalize()), n)
+            })?;
+        Ok(BgHash {
+            handle: Some(handle),
+            reader_pos,
+            cancel,
+        })
+    }
+
+    fn finish(&mut self) -> Option<(String, u64)> {
+        self.reader_pos.store(u64::MAX, Ordering::Release);
+        self.handle.take()?.join().ok()
+    }
+}
+
+impl Drop for BgHash {
+    fn drop(&mut self) {
+        if self.handle.is_some() {
+            self.cancel.store(true, Ordering::Relaxed);
+        }
     }
 }
 
@@ -125,6 +213,12 @@ pub struct FileReader {
     file_len: u64,
     /// A read error seen with the last fill, reported where parsing stops.
     read_error: Option<String>,
+    /// Size of a regular file on disk (0 for pipes and devices, which cannot be opened twice).
+    regular_len: u64,
+    /// The background hash, once started.
+    bg: Option<BgHash>,
+    /// Record index of the last block, reused.
+    spare_recs: Vec<Rec>,
     // summary
     sha256: String,
     file_bytes: u64,
@@ -153,7 +247,7 @@ impl FileReader {
         let f = File::open(path).map_err(|e| err(describe_io(&e)))?;
         let mut plain = Hashing {
             inner: f,
-            sha: Sha256::new(),
+            sha: Some(Sha256::new()),
             n: 0,
         };
         let mut magic = [0u8; 2];
@@ -162,7 +256,7 @@ impl FileReader {
         let f = File::open(path).map_err(|e| err(describe_io(&e)))?;
         let plain = Hashing {
             inner: f,
-            sha: Sha256::new(),
+            sha: Some(Sha256::new()),
             n: 0,
         };
         let compressed = got == 2 && magic == [0x1f, 0x8b];
@@ -233,6 +327,9 @@ impl FileReader {
             eof: false,
             file_len: if compressed { u64::MAX } else { meta.len() },
             read_error: None,
+            regular_len: if meta.is_file() { meta.len() } else { 0 },
+            bg: None,
+            spare_recs: Vec::new(),
             sha256: String::new(),
             file_bytes: 0,
             captured: 0,
@@ -262,29 +359,57 @@ impl FileReader {
 
     /// Read the next block of complete records into `buf` (reused). `None` at the end of the file
     /// (or where reading had to stop; see [`InputSummary::stopped`]).
-    pub fn next_block(&mut self, mut buf: Vec<u8>, block_size: usize) -> Option<Block> {
+    ///
+    /// `Block::data` may be longer than the bytes read: the tail after the last record is
+    /// scratch (a reused buffer is not zeroed again).
+    pub fn next_block(&mut self, buf: Vec<u8>, block_size: usize) -> Option<Block> {
+        let recs = std::mem::take(&mut self.spare_recs);
+        self.next_block_with(buf, recs, block_size)
+    }
+
+    /// [`FileReader::next_block`] reusing the record index of a finished block too.
+    pub fn next_block_with(
+        &mut self,
+        mut buf: Vec<u8>,
+        mut recs: Vec<Rec>,
+        block_size: usize,
+    ) -> Option<Block> {
         self.src.as_ref()?;
-        let mut recs = Vec::new();
+        if block_size >= BG_HASH_MIN_BLOCK {
+            self.maybe_hash_in_background();
+        }
         loop {
-            buf.clear();
-            buf.extend_from_slice(&self.carry);
             let block_off = self.carry_off;
+            let mut filled = self.carry.len();
+            if buf.len() < filled {
+                buf.resize(filled, 0);
+            }
+            buf[..filled].copy_from_slice(&self.carry);
             self.carry.clear();
             // Small files get a small buffer: no point zero-filling megabytes for a few frames.
             let rest = self
                 .file_len
                 .saturating_sub(self.raw_read())
                 .saturating_add(64) as usize;
-            let mut want = block_size.min(rest.max(4096)).max(buf.len() + 1);
+            let mut want = block_size.min(rest.max(4096)).max(filled + 1);
             let mut pos = 0usize;
             recs.clear();
             loop {
-                if !self.eof && buf.len() < want {
-                    let old = buf.len();
-                    buf.resize(want, 0);
-                    let (k, e) = read_full(self.src.as_mut().expect("open"), &mut buf[old..]);
-                    buf.truncate(old + k);
-                    if old + k < want {
+                if !self.eof && filled < want {
+                    if buf.len() < want {
+                        // Zeroed once; a reused buffer is already long enough.
+                        buf.resize(want, 0);
+                    }
+                    let (k, e) =
+                        read_full(self.src.as_mut().expect("open"), &mut buf[filled..want]);
+                    filled += k;
+                    if self.bg.is_some() {
+                        let at = self.src.as_mut().map_or(0, |s| s.hashing().n);
+                        if let Some(bg) = &self.bg {
+                            bg.reader_pos.store(at, Ordering::Release);
+                        }
+                    }
+                    if filled < want {
                         self.eof = true;
                     }
                     if let Some(e) = e {
@@ -297,14 +422,14 @@ impl FileReader {
                     }
                 }
                 match self.parser.parse(
-                    &buf,
+                    &buf[..filled],
                     &mut pos,
                     &mut self.number,
                     &mut recs,
                     self.max_record,
                 ) {
                     Step::NeedMore { need } => {
-                        let have = buf.len() - pos;
+                        let have = filled - pos;
                         if self.eof {
                             if let Some(e) = self.read_error.take() {
                                 self.stop(block_off + pos as u64, e);
@@ -321,20 +446,18 @@ impl FileReader {
                         if recs.is_empty() && pos == 0 {
                             // One record larger than the block: grow and read on.
                             want = want.max(need);
-                            if buf.len() >= want {
-                                want = buf.len() + 1;
+                            if filled >= want {
+                                want = filled + 1;
                             }
                             continue;
                         }
                         // Carry the incomplete record into the next block.
-                        self.carry.extend_from_slice(&buf[pos..]);
+                        self.carry.extend_from_slice(&buf[pos..filled]);
                         self.carry_off = block_off + pos as u64;
-                        buf.truncate(pos);
                         break;
                     }
                     Step::Corrupt(reason) => {
                         self.stop(block_off + pos as u64, reason);
-                        buf.truncate(pos);
                         self.eof = true;
                         break;
                     }
@@ -366,9 +489,26 @@ impl FileReader {
                 });
             }
             if self.eof {
+                self.spare_recs = recs;
                 self.finish();
                 return None;
             }
+        }
+    }
+
+    /// Hand the SHA-256 of a large regular file to a thread of its own when it is read in
+    /// earnest (a file only peeked at with a small block, or a small file, is hashed inline).
+    fn maybe_hash_in_background(&mut self) {
+        if self.bg.is_some() || self.regular_len < BG_HASH_MIN_FILE || self.eof {
+            return;
+        }
+        let Some(src) = self.src.as_mut() else { return };
+        let h = src.hashing();
+        let Some(sha) = h.sha.take() else { return };
+        match BgHash::start(&self.path, sha.clone(), h.n) {
+            Ok(bg) => self.bg = Some(bg),
+            // Could not open the file again: keep hashing inline.
+            Err(_) => h.sha = Some(sha),
         }
     }
 
@@ -384,7 +524,13 @@ impl FileReader {
 
     fn finish(&mut self) {
         if let Some(src) = self.src.take() {
-            let (sha, n) = src.finish();
+            let (sha, n) = match self.bg.as_mut() {
+                Some(bg) => {
+                    drop(src);
+                    bg.finish().unwrap_or_default()
+                }
+                None => src.finish(),
+            };
             self.sha256 = sha;
             self.file_bytes = n;
         }

@@ -14,18 +14,43 @@ use crate::evidence::Ev;
 use crate::time::Timestamp;
 use ahash::RandomState;
 use reassembly::Stream;
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::net::IpAddr;
 
 pub const PROTO_TCP: u8 = 6;
 pub const PROTO_UDP: u8 = 17;
 
 /// Direction-agnostic flow key: `a` is the lower (address, port) endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct FlowKey {
     pub a: (IpAddr, u16),
     pub b: (IpAddr, u16),
     pub proto: u8,
+}
+
+/// Hashed as two or five words (the derived hash feeds the hasher field by field, enum tags
+/// included, which costs more than the table lookup itself).
+impl std::hash::Hash for FlowKey {
+    #[inline]
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        let ports = (self.a.1 as u64) << 24 | (self.b.1 as u64) << 8 | self.proto as u64;
+        match (self.a.0, self.b.0) {
+            (IpAddr::V4(x), IpAddr::V4(y)) => {
+                h.write_u64((u32::from(x) as u64) << 32 | u32::from(y) as u64);
+                h.write_u64(ports);
+            }
+            (x, y) => {
+                let w = |ip: IpAddr| match ip {
+                    IpAddr::V4(v) => u32::from(v) as u128 | 1 << 64,
+                    IpAddr::V6(v) => u128::from(v),
+                };
+                h.write_u128(w(x));
+                h.write_u128(w(y));
+                h.write_u64(ports | 1 << 63);
+            }
+        }
+    }
 }
 
 impl FlowKey {
@@ -287,8 +312,11 @@ pub struct FlowTable<A> {
     map: HashMap<FlowKey, u32, RandomState>,
     slots: Vec<Option<Flow<A>>>,
     free: Vec<u32>,
-    /// Expiry queues (short-lived, long-lived): (slot, token, last_ts when queued).
-    queues: [VecDeque<(u32, u32, Timestamp)>; 2],
+    /// Expiry queues (short-lived, long-lived), earliest first: (last_ts when queued, slot,
+    /// token). Min-heaps rather than FIFOs: a flow re-queued with the time of its last packet
+    /// must come before flows queued later, or it would expire late, at a time that depends on
+    /// which other flows share the table (and so on the number of workers).
+    queues: [BinaryHeap<Reverse<(Timestamp, u32, u32)>>; 2],
     timeout_ns: [u64; 2],
     max: usize,
     next_id: u64,
@@ -301,7 +329,7 @@ impl<A: Default> FlowTable<A> {
             map: HashMap::default(),
             slots: Vec::new(),
             free: Vec::new(),
-            queues: [VecDeque::new(), VecDeque::new()],
+            queues: [BinaryHeap::new(), BinaryHeap::new()],
             timeout_ns: [
                 short_timeout_s * 1_000_000_000,
                 idle_timeout_s * 1_000_000_000,
@@ -385,7 +413,7 @@ impl<A: Default> FlowTable<A> {
         let f = self.slots[slot as usize].as_mut().expect("live slot");
         f.qtoken = f.qtoken.wrapping_add(1);
         let q = if f.short_lived() { SHORT } else { LONG };
-        self.queues[q].push_back((slot, f.qtoken, f.last_ts));
+        self.queues[q].push(Reverse((f.last_ts, slot, f.qtoken)));
     }
 
     /// Tell the table a flow changed class (e.g. it just closed) so it expires on time.
@@ -403,7 +431,7 @@ impl<A: Default> FlowTable<A> {
 
     fn evict_one(&mut self) -> Option<Flow<A>> {
         for q in [SHORT, LONG] {
-            while let Some((slot, tok, _)) = self.queues[q].pop_front() {
+            while let Some(Reverse((_, slot, tok))) = self.queues[q].pop() {
                 if self.slots[slot as usize]
                     .as_ref()
                     .is_some_and(|f| f.qtoken == tok)
@@ -418,11 +446,11 @@ impl<A: Default> FlowTable<A> {
     /// Remove flows idle for longer than their timeout at capture time `now`.
     pub fn expire(&mut self, now: Timestamp, out: &mut dyn FnMut(Flow<A>)) {
         for q in [SHORT, LONG] {
-            while let Some(&(slot, tok, queued)) = self.queues[q].front() {
+            while let Some(&Reverse((queued, slot, tok))) = self.queues[q].peek() {
                 if now.saturating_sub(queued) < self.timeout_ns[q] {
                     break;
                 }
-                self.queues[q].pop_front();
+                self.queues[q].pop();
                 let Some(f) = self.slots[slot as usize].as_ref() else {
                     continue;
                 };
@@ -443,8 +471,9 @@ impl<A: Default> FlowTable<A> {
         for q in 0..2 {
             if self.queues[q].len() > 4 * self.max.max(1024) {
                 let slots = &self.slots;
-                self.queues[q]
-                    .retain(|&(s, t, _)| slots[s as usize].as_ref().is_some_and(|f| f.qtoken == t));
+                self.queues[q].retain(|&Reverse((_, s, t))| {
+                    slots[s as usize].as_ref().is_some_and(|f| f.qtoken == t)
+                });
             }
         }
     }
@@ -462,7 +491,7 @@ impl<A: Default> FlowTable<A> {
         self.map.clear();
         self.free.clear();
         self.slots.clear();
-        self.queues = [VecDeque::new(), VecDeque::new()];
+        self.queues = [BinaryHeap::new(), BinaryHeap::new()];
         v.sort_by_key(|f| f.id);
         v
     }
