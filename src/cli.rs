@@ -149,6 +149,11 @@ impl AnalyzeArgs {
             format,
             output: self.output,
             threads,
+            show_secrets: self.show_secrets,
+            fail_on: self
+                .fail_on
+                .as_deref()
+                .and_then(otscope::zones::Severity::parse),
             limits: Limits {
                 max_flows: self.max_flows,
                 ..Limits::default()

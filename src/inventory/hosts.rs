@@ -105,6 +105,16 @@ impl Hosts {
         Some(h)
     }
 
+    /// The entry of a MAC; MACs are bounded like hosts (`max`), the excess counted in `dropped`
+    /// (one IP sending from a flood of forged source MACs must not grow the table).
+    fn mac(&mut self, m: Mac) -> Option<&mut MacInfo> {
+        if self.macs.len() >= self.max && !self.macs.contains_key(&m) {
+            self.dropped += 1;
+            return None;
+        }
+        Some(self.macs.entry(m).or_default())
+    }
+
     /// A flow saw `ip` send from `mac` (`as_src`) or receive at `mac`, on `vlan`.
     pub fn binding(
         &mut self,
@@ -146,7 +156,7 @@ impl Hosts {
             }
         }
         if as_src {
-            let mi = self.macs.entry(m).or_default();
+            let Some(mi) = self.mac(m) else { return };
             mi.first = min_ev(mi.first, Some(ev));
             mi.last_ts = mi.last_ts.max(ev.ts);
             if !mi.src_ips.contains(&ip) {
@@ -195,7 +205,7 @@ impl Hosts {
         if conflict {
             self.arp_conflicts.entry(ip).or_default().add(ev, cap);
         }
-        let mi = self.macs.entry(mac).or_default();
+        let Some(mi) = self.mac(mac) else { return };
         mi.first = min_ev(mi.first, Some(ev));
         mi.last_ts = mi.last_ts.max(ev.ts);
         if !mi.src_ips.contains(&ip) && mi.src_ips.len() < MAX_IPS_PER_MAC {
@@ -248,7 +258,7 @@ impl Hosts {
             }
         }
         for (m, o) in other.macs {
-            let t = self.macs.entry(m).or_default();
+            let Some(t) = self.mac(m) else { continue };
             t.first = min_ev(t.first, o.first);
             t.last_ts = t.last_ts.max(o.last_ts);
             for ip in o.src_ips {
