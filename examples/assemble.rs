@@ -62,11 +62,7 @@ fn default_inputs() -> Vec<PathBuf> {
         if let Ok(rd) = std::fs::read_dir(dir) {
             let mut files: Vec<PathBuf> = rd
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| {
-                    p.file_name()
-                        .and_then(|n| n.to_str())
-                        .is_some_and(pred)
-                })
+                .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(pred))
                 .collect();
             files.sort();
             v.extend(files);

@@ -12,5 +12,5 @@ fi
 cargo deny --locked check licenses bans sources
 # The fuzz crate has its own lock file and dependency tree.
 if [ -f fuzz/Cargo.lock ]; then
-    cargo deny --locked --manifest-path fuzz/Cargo.toml check --config deny.toml licenses bans sources
+    cargo deny --locked --manifest-path fuzz/Cargo.toml --config "$PWD/deny.toml" check licenses bans sources
 fi

@@ -1,5 +1,6 @@
-//! Replays the fuzz corpora on stable Rust: every file under `fuzz/corpus/<target>/` and
-//! `fuzz/regressions/<target>/` goes through the same entry point as the libFuzzer target
+//! Replays the fuzz corpora on stable Rust: every file under `fuzz/replay/<target>/` (the
+//! committed, size-capped minimisation of the fuzzing corpus, made by
+//! `scripts/fuzz-replay-set.sh`) and `fuzz/regressions/<target>/` goes through the same entry point as the libFuzzer target
 //! (`tests/robust_support/harness.rs`). A panic is a failure naming the file. CI runs this
 //! (`scripts/fuzz-replay.sh`); no nightly toolchain is needed.
 
@@ -45,9 +46,9 @@ fn replay(kind: &str) -> usize {
 
 #[test]
 fn corpus_replays_without_panic() {
-    let n = replay("corpus");
-    // The corpora are committed (fuzz/corpus); an empty replay means they went missing.
-    assert!(n > 100, "only {n} corpus files found under fuzz/corpus");
+    let n = replay("replay");
+    // The replay sets are committed (fuzz/replay); an empty replay means they went missing.
+    assert!(n > 1000, "only {n} corpus files found under fuzz/replay");
 }
 
 #[test]
@@ -66,8 +67,8 @@ fn every_target_has_a_fuzz_binary_and_a_corpus() {
             "fuzz/fuzz_targets/{name}.rs missing"
         );
         assert!(
-            !files(&root.join("corpus").join(name)).is_empty(),
-            "fuzz/corpus/{name} is empty"
+            !files(&root.join("replay").join(name)).is_empty(),
+            "fuzz/replay/{name} is empty"
         );
     }
 }

@@ -286,12 +286,13 @@ proptest! {
 
 fn corpus(target: &str) -> Vec<Vec<u8>> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("fuzz/corpus")
+        .join("fuzz/replay")
         .join(target);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
         .unwrap_or_default();
     files.sort();
+    assert!(!files.is_empty(), "fuzz/replay/{target} is empty");
     files.truncate(40);
     files
         .into_iter()

@@ -247,7 +247,7 @@ fn terminal_tables_fit_the_width_and_colour_only_when_asked() {
         }
         // Every section is there at every width.
         for s in [
-            "Assets (34)",
+            "Assets (36)",
             "Zone matrix",
             "Conduits (9",
             "Findings (21)",

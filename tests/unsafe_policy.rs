@@ -20,7 +20,10 @@ fn crate_roots_forbid_unsafe_and_no_file_opts_out() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     for f in ["src/lib.rs", "src/main.rs"] {
         let s = std::fs::read_to_string(root.join(f)).unwrap();
-        assert!(s.contains("#![forbid(unsafe_code)]"), "{f} must forbid unsafe code");
+        assert!(
+            s.contains("#![forbid(unsafe_code)]"),
+            "{f} must forbid unsafe code"
+        );
     }
     let mut files = Vec::new();
     rust_files(&root.join("src"), &mut files);
@@ -30,7 +33,9 @@ fn crate_roots_forbid_unsafe_and_no_file_opts_out() {
         for (i, line) in s.lines().enumerate() {
             let code = line.split("//").next().unwrap_or("");
             assert!(
-                !code.contains("unsafe ") && !code.contains("unsafe{") && !code.contains("allow(unsafe_code)"),
+                !code.contains("unsafe ")
+                    && !code.contains("unsafe{")
+                    && !code.contains("allow(unsafe_code)"),
                 "{}:{}: unsafe outside a documented hot path",
                 f.display(),
                 i + 1

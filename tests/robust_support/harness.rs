@@ -769,7 +769,7 @@ pub fn frames_target(input: &[u8]) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The target table: fuzz target name (`fuzz/fuzz_targets/<name>.rs`, `fuzz/corpus/<name>/`)
+// The target table: fuzz target name (`fuzz/fuzz_targets/<name>.rs`, `fuzz/replay/<name>/`)
 // and its body.
 
 macro_rules! stream_targets {
