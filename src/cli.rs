@@ -107,9 +107,12 @@ pub struct AnalyzeArgs {
     /// Output format (default: table on a terminal, json otherwise).
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
-    /// Write the report here instead of standard output.
+    /// Write the report here instead of standard output (with --format csv: a directory).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Also write assets.csv, conduits.csv and findings.csv into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub csv_dir: Option<PathBuf>,
     /// Exit with code 1 when a finding is at or above this severity.
     #[arg(long, value_name = "SEVERITY", value_parser = ["info", "low", "medium", "high", "critical"])]
     pub fail_on: Option<String>,
@@ -148,6 +151,7 @@ impl AnalyzeArgs {
             signatures: self.signatures,
             format,
             output: self.output,
+            csv_dir: self.csv_dir,
             threads,
             show_secrets: self.show_secrets,
             fail_on: self

@@ -92,6 +92,8 @@ pub struct Config {
     pub signatures: Option<PathBuf>,
     pub format: Format,
     pub output: Option<PathBuf>,
+    /// Also write the three CSV files into this directory (`--csv-dir`).
+    pub csv_dir: Option<PathBuf>,
     pub threads: usize,
     pub show_secrets: bool,
     pub quiet: bool,
@@ -108,6 +110,7 @@ impl Default for Config {
             signatures: None,
             format: Format::Json,
             output: None,
+            csv_dir: None,
             threads: 1,
             show_secrets: false,
             quiet: true,

@@ -136,6 +136,12 @@ pub fn run(cfg: &Config) -> u8 {
         return exit::ERROR;
     }
     let report = build_report(&analysis, &sigs, zones_cfg, cfg.show_secrets);
+    if let Some(dir) = &cfg.csv_dir {
+        if let Err(e) = report::csv::write_dir(&report, dir) {
+            eprintln!("otscope: cannot write the CSV files: {e}");
+            return exit::ERROR;
+        }
+    }
     let text = match cfg.format {
         Format::Table => report::table::render_with(
             &report,

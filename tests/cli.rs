@@ -173,3 +173,52 @@ fn zones_file_errors_name_file_line_and_key_and_nothing_is_analysed() {
     );
     assert!(out.stdout.is_empty(), "no report with a half-read policy");
 }
+
+#[test]
+fn csv_dir_writes_three_tables_beside_the_main_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("csv");
+    let json = dir.path().join("report.json");
+    let out = otscope()
+        .args(["analyze", "--format", "json", "-o"])
+        .arg(&json)
+        .arg("--csv-dir")
+        .arg(&csv)
+        .arg(capture("public/modbus/cisagov__modbus_example.pcap"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let assets = std::fs::read_to_string(csv.join("assets.csv")).unwrap();
+    let mut lines = assets.lines();
+    assert!(lines.next().unwrap().starts_with("ip,"), "header row first");
+    // One row per asset of the JSON report, in the same order.
+    let ips: Vec<&str> = lines.map(|l| l.split(',').next().unwrap()).collect();
+    let want: Vec<&str> = j["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["ip"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(ips, want);
+    for f in ["conduits.csv", "findings.csv"] {
+        let t = std::fs::read_to_string(csv.join(f)).unwrap();
+        assert!(t.lines().count() >= 1, "{f} has at least its header");
+    }
+    // A directory that cannot be made is an error (exit 2), not a silent skip.
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, b"x").unwrap();
+    let out = otscope()
+        .args(["analyze", "--format", "json", "--csv-dir"])
+        .arg(&blocker)
+        .arg(capture("public/modbus/cisagov__modbus_example.pcap"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("CSV"));
+}
