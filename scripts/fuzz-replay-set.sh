@@ -1,12 +1,12 @@
 #!/bin/bash
 # Make the committed replay sets fuzz/replay/<target>/ from the (uncommitted, large) fuzzing
 # corpora fuzz/corpus/<target>/: libFuzzer's coverage-preserving merge with inputs cut to
-# MAXLEN bytes (default 1024), so CI replays what the fuzzer learned in a few MB.
+# MAXLEN bytes (default 512; 8x that for the file and pipeline targets), so CI replays what the fuzzer learned in a few MB.
 #   scripts/fuzz-replay-set.sh [MAXLEN] [TARGET...]
 # Needs the fuzz binaries (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz build --sanitizer none).
 set -eu
 cd "$(dirname "$0")/../fuzz"
-MAXLEN=${1:-1024}
+MAXLEN=${1:-512}
 [ $# -gt 0 ] && shift
 if [ $# -gt 0 ]; then TARGETS="$*"; else TARGETS=$(ls fuzz_targets | sed 's/\.rs$//'); fi
 BIN=target/x86_64-unknown-linux-gnu/release
