@@ -169,16 +169,23 @@ pub fn run(cfg: &Config) -> u8 {
     };
     let written = match &cfg.output {
         Some(p) => std::fs::write(p, text.as_bytes()).map_err(|e| format!("{}: {e}", p.display())),
-        None => std::io::stdout()
-            .lock()
-            .write_all(text.as_bytes())
-            .map_err(|e| format!("stdout: {e}")),
+        None => write_stdout(&text).map_err(|e| format!("stdout: {e}")),
     };
     if let Err(e) = written {
         eprintln!("otscope: cannot write the report: {e}");
         return exit::ERROR;
     }
     finish(&analysis, &report, cfg)
+}
+
+/// Write to standard output. A reader that closed the pipe early (`otscope ... | head`) is not an
+/// error: like other command-line tools, stop writing quietly.
+fn write_stdout(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r,
+    }
 }
 
 /// Exit code once the report is written.
@@ -268,10 +275,7 @@ pub fn zones_infer(inputs: &[std::path::PathBuf], output: Option<&std::path::Pat
     }
     let written = match output {
         Some(p) => std::fs::write(p, text).map_err(|e| format!("{}: {e}", p.display())),
-        None => std::io::stdout()
-            .lock()
-            .write_all(text.as_bytes())
-            .map_err(|e| e.to_string()),
+        None => write_stdout(&text).map_err(|e| e.to_string()),
     };
     match written {
         Ok(()) if analysis.input_errors.is_empty() => exit::OK,
@@ -325,7 +329,7 @@ pub fn run_diff(
             report::table::color_wanted(std::io::stdout().is_terminal()),
         )
     };
-    if let Err(e) = std::io::stdout().lock().write_all(text.as_bytes()) {
+    if let Err(e) = write_stdout(&text) {
         eprintln!("otscope: stdout: {e}");
         return exit::ERROR;
     }
@@ -364,10 +368,7 @@ pub fn run_merge(reports: &[String], output: Option<&std::path::Path>) -> u8 {
     let text = report::json::render(&m);
     let written = match output {
         Some(p) => std::fs::write(p, text.as_bytes()).map_err(|e| format!("{}: {e}", p.display())),
-        None => std::io::stdout()
-            .lock()
-            .write_all(text.as_bytes())
-            .map_err(|e| format!("stdout: {e}")),
+        None => write_stdout(&text).map_err(|e| format!("stdout: {e}")),
     };
     match written {
         Ok(()) => exit::OK,

@@ -222,3 +222,22 @@ fn csv_dir_writes_three_tables_beside_the_main_report() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("CSV"));
 }
+
+/// `otscope analyze ... | head -1`: the reader goes away early. That is not an error and never
+/// a panic: otscope stops writing and exits with the code the analysis earned.
+#[test]
+fn a_reader_that_closes_the_pipe_early_is_not_an_error() {
+    use std::process::{Command as Std, Stdio};
+    let mut child = Std::new(env!("CARGO_BIN_EXE_otscope"))
+        .args(["analyze", "--format", "json"])
+        .arg(capture("public/modbus/cisagov__modbus_example.pcap"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.code(), Some(0), "{err}");
+}
