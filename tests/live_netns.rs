@@ -472,6 +472,15 @@ fn snapshots_are_atomic_and_signals_write_the_last_one() {
         .unwrap();
     assert_eq!(fin["capture_quality"]["frames"].as_u64(), Some(n), "{err}");
     assert!(err.contains("0 shed"), "{err}");
+    // The HTML snapshot is the report's own page (zone map, assets) under the capture counters.
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("otscope live on"), "capture counters on top");
+    assert!(html.contains("<svg"), "zone map");
+    for a in fin["assets"].as_array().unwrap() {
+        if let Some(ip) = a["ip"].as_str() {
+            assert!(html.contains(ip), "asset {ip} in the HTML snapshot");
+        }
+    }
 }
 
 /// A missing interface is a usage error that names it (no root needed).
