@@ -31,6 +31,23 @@
 
 #![forbid(unsafe_code)]
 
+/// `eprintln!` that cannot panic: a message to standard error is dropped when standard error
+/// is gone (closed, or a pipe whose reader left, as in `otscope ... 2>&1 | head`).
+macro_rules! warn {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// `eprint!` that cannot panic (the progress line).
+macro_rules! warn_inline {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 pub mod analysis;
 pub mod capture;
 pub mod config;
@@ -84,7 +101,7 @@ pub fn run(cfg: &Config) -> u8 {
         Some(dir) => match inventory::signatures::Signatures::with_dir(dir) {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("otscope: signatures: {e}");
+                warn!("otscope: signatures: {e}");
                 return exit::ERROR;
             }
         },
@@ -94,7 +111,7 @@ pub fn run(cfg: &Config) -> u8 {
         Some(p) => match zones::config::ZonesConfig::load(p) {
             Ok(z) => Some(z),
             Err(e) => {
-                eprintln!("otscope: zones: {e}");
+                warn!("otscope: zones: {e}");
                 return exit::ERROR;
             }
         },
@@ -113,17 +130,17 @@ pub fn run(cfg: &Config) -> u8 {
         p.done();
     }
     for e in &analysis.input_errors {
-        eprintln!("otscope: {e}");
+        warn!("otscope: {e}");
     }
     for (dir, n) in &analysis.skipped {
-        eprintln!("otscope: {dir}: skipped {n} file(s) that are not captures");
+        warn!("otscope: {dir}: skipped {n} file(s) that are not captures");
     }
     for i in &analysis.inputs {
         if i.packets == 0 && i.stopped.is_none() {
-            eprintln!("otscope: {}: capture holds no packets", i.path);
+            warn!("otscope: {}: capture holds no packets", i.path);
         }
         if let Some(s) = &i.stopped {
-            eprintln!(
+            warn!(
                 "otscope: {}: stopped after frame {} (byte {}): {}",
                 i.path, s.after_frame, s.offset, s.reason
             );
@@ -131,14 +148,14 @@ pub fn run(cfg: &Config) -> u8 {
     }
     if analysis.inputs.is_empty() {
         if analysis.input_errors.is_empty() {
-            eprintln!("otscope: no capture files given");
+            warn!("otscope: no capture files given");
         }
         return exit::ERROR;
     }
     let report = build_report(&analysis, &sigs, zones_cfg, cfg.show_secrets);
     if let Some(dir) = &cfg.csv_dir {
         if let Err(e) = report::csv::write_dir(&report, dir) {
-            eprintln!("otscope: cannot write the CSV files: {e}");
+            warn!("otscope: cannot write the CSV files: {e}");
             return exit::ERROR;
         }
     }
@@ -154,13 +171,13 @@ pub fn run(cfg: &Config) -> u8 {
         Format::Csv => {
             // CSV is three files: -o names the directory.
             let Some(dir) = &cfg.output else {
-                eprintln!(
+                warn!(
                     "otscope: --format csv needs -o DIR (a directory for assets.csv, conduits.csv, findings.csv)"
                 );
                 return exit::ERROR;
             };
             if let Err(e) = report::csv::write_dir(&report, dir) {
-                eprintln!("otscope: cannot write the report: {e}");
+                warn!("otscope: cannot write the report: {e}");
                 return exit::ERROR;
             }
             return finish(&analysis, &report, cfg);
@@ -172,7 +189,7 @@ pub fn run(cfg: &Config) -> u8 {
         None => write_stdout(&text).map_err(|e| format!("stdout: {e}")),
     };
     if let Err(e) = written {
-        eprintln!("otscope: cannot write the report: {e}");
+        warn!("otscope: cannot write the report: {e}");
         return exit::ERROR;
     }
     finish(&analysis, &report, cfg)
@@ -237,7 +254,7 @@ impl Progress {
         let secs = now.duration_since(self.start).as_secs_f64().max(1e-3);
         let mb = bytes as f64 / 1e6;
         if self.total > 0 && bytes <= self.total {
-            eprint!(
+            warn_inline!(
                 "\r\x1b[Kotscope: {:5.1}% {:.0} of {:.0} MB, {:.0} MB/s",
                 100.0 * bytes as f64 / self.total as f64,
                 mb,
@@ -245,12 +262,12 @@ impl Progress {
                 mb / secs
             );
         } else {
-            eprint!("\r\x1b[Kotscope: {mb:.0} MB, {:.0} MB/s", mb / secs);
+            warn_inline!("\r\x1b[Kotscope: {mb:.0} MB, {:.0} MB/s", mb / secs);
         }
     }
 
     fn done(&self) {
-        eprint!("\r\x1b[K");
+        warn_inline!("\r\x1b[K");
     }
 }
 
@@ -259,7 +276,7 @@ pub fn zones_infer(inputs: &[std::path::PathBuf], output: Option<&std::path::Pat
     let cfg = Config::default();
     let analysis = analysis::analyze(inputs, &cfg.limits, 1, None);
     for e in &analysis.input_errors {
-        eprintln!("otscope: {e}");
+        warn!("otscope: {e}");
     }
     if analysis.inputs.is_empty() {
         return exit::ERROR;
@@ -270,7 +287,7 @@ pub fn zones_infer(inputs: &[std::path::PathBuf], output: Option<&std::path::Pat
     let text = zones::infer::to_toml(&z, &notes, &paths);
     // What we write must be what we read.
     if let Err(e) = zones::config::ZonesConfig::parse("draft", &text) {
-        eprintln!("otscope: internal error: the inferred zones do not parse: {e}");
+        warn!("otscope: internal error: the inferred zones do not parse: {e}");
         return exit::ERROR;
     }
     let written = match output {
@@ -281,7 +298,7 @@ pub fn zones_infer(inputs: &[std::path::PathBuf], output: Option<&std::path::Pat
         Ok(()) if analysis.input_errors.is_empty() => exit::OK,
         Ok(()) => exit::ERROR,
         Err(e) => {
-            eprintln!("otscope: {e}");
+            warn!("otscope: {e}");
             exit::ERROR
         }
     }
@@ -299,7 +316,7 @@ pub fn signatures_check(dir: Option<&std::path::Path>) -> u8 {
             exit::OK
         }
         Err(e) => {
-            eprintln!("otscope: signatures: {e}");
+            warn!("otscope: signatures: {e}");
             exit::ERROR
         }
     }
@@ -316,7 +333,7 @@ pub fn run_diff(
     let (o, n) = match (report::load(old), report::load(new)) {
         (Ok(o), Ok(n)) => (o, n),
         (Err(e), _) | (_, Err(e)) => {
-            eprintln!("otscope: {e}");
+            warn!("otscope: {e}");
             return exit::ERROR;
         }
     };
@@ -330,7 +347,7 @@ pub fn run_diff(
         )
     };
     if let Err(e) = write_stdout(&text) {
-        eprintln!("otscope: stdout: {e}");
+        warn!("otscope: stdout: {e}");
         return exit::ERROR;
     }
     match (fail_on, d.worst_new()) {
@@ -359,7 +376,7 @@ pub fn run_merge(reports: &[String], output: Option<&std::path::Path>) -> u8 {
         match report::load(&path) {
             Ok(r) => loaded.push((name, r)),
             Err(e) => {
-                eprintln!("otscope: {e}");
+                warn!("otscope: {e}");
                 return exit::ERROR;
             }
         }
@@ -373,7 +390,7 @@ pub fn run_merge(reports: &[String], output: Option<&std::path::Path>) -> u8 {
     match written {
         Ok(()) => exit::OK,
         Err(e) => {
-            eprintln!("otscope: cannot write the merged report: {e}");
+            warn!("otscope: cannot write the merged report: {e}");
             exit::ERROR
         }
     }

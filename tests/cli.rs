@@ -240,4 +240,18 @@ fn a_reader_that_closes_the_pipe_early_is_not_an_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(out.status.code(), Some(0), "{err}");
+
+    // Both streams into one pipe that closes at once (`2>&1 | head -1`), with a directory that
+    // makes otscope warn on standard error (files that are not captures are skipped).
+    let mut child = Std::new(env!("CARGO_BIN_EXE_otscope"))
+        .args(["analyze", "--format", "json"])
+        .arg(capture("demo"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "no panic (101), no error (2)");
 }

@@ -202,7 +202,7 @@ impl MergedReader {
             // The file changed or vanished since it was checked.
             Err(e) => {
                 self.summaries[p.input as usize] = None;
-                eprintln!("otscope: {e}");
+                warn!("otscope: {e}");
             }
         }
     }

@@ -105,7 +105,7 @@ impl LiveConfig {
 }
 
 fn fail(msg: impl std::fmt::Display) -> u8 {
-    eprintln!("otscope: {msg}");
+    warn!("otscope: {msg}");
     crate::exit::ERROR
 }
 
@@ -276,7 +276,7 @@ impl Runner {
             }
             if !buf.is_empty() {
                 if let Err(e) = w.write_all(buf.as_bytes()).and_then(|_| w.flush()) {
-                    eprintln!("otscope: events: {e}");
+                    warn!("otscope: events: {e}");
                 }
             }
         }
@@ -305,7 +305,7 @@ async fn orchestrate(
                 let (tx, rx) = tokio::sync::watch::channel(Arc::new(serve::Page::default()));
                 let refresh = cfg.snapshot_every.as_secs().max(1);
                 if !cfg.quiet {
-                    eprintln!(
+                    warn!(
                         "otscope: live view on http://{} (JSON at /report.json)",
                         l.local_addr().unwrap_or(addr)
                     );
@@ -359,7 +359,7 @@ async fn orchestrate(
         return fail(format!("cannot start the capture thread: {e}"));
     }
     if !cfg.quiet {
-        eprintln!(
+        warn!(
             "otscope: capturing on {} ({}), snapshots every {:?} in {}",
             cfg.capture.interface,
             link.name(),
@@ -407,7 +407,7 @@ async fn orchestrate(
                 if let Err(e) = runner.write(snap).await {
                     write_errors += 1;
                     if write_errors == 1 || write_errors % 60 == 0 {
-                        eprintln!("otscope: snapshot: {e}");
+                        warn!("otscope: snapshot: {e}");
                     }
                 }
             }
@@ -432,21 +432,21 @@ async fn orchestrate(
         _ = sigterm.recv() => None,
     };
     if let Some(e) = shared.capture_error.lock().ok().and_then(|g| g.clone()) {
-        eprintln!("otscope: capture stopped: {e}");
+        warn!("otscope: capture stopped: {e}");
         code = crate::exit::ERROR;
     }
     let Some(last) = last else {
-        eprintln!("otscope: interrupted again: exiting without a final snapshot");
+        warn!("otscope: interrupted again: exiting without a final snapshot");
         return 130;
     };
     if let Err(e) = runner.write(last).await {
-        eprintln!("otscope: final snapshot: {e}");
+        warn!("otscope: final snapshot: {e}");
         code = crate::exit::ERROR;
     }
     if !runner.cfg.quiet {
         let s = &runner.shared;
         let (k, i, q) = s.drops();
-        eprintln!(
+        warn!(
             "otscope: stopped: {} frames captured, {} analysed; lost: {k} in the kernel, {i} at \
              the interface, {q} shed by the analysis queue; report in {}",
             s.captured.load(Relaxed),

@@ -259,7 +259,7 @@ impl Inputs {
             match s.write(r.ts, r.orig_len, data, shared, &mut self.list) {
                 Ok(at) => return at,
                 Err(e) => {
-                    eprintln!("otscope: saving frames stopped: {e}");
+                    warn!("otscope: saving frames stopped: {e}");
                     self.save_error = Some(e);
                     self.saver = None;
                 }
@@ -297,7 +297,7 @@ impl Inputs {
     fn close(&mut self, shared: &Shared) {
         if let Some(s) = self.saver.take() {
             if let Err(e) = s.close(shared, &mut self.list) {
-                eprintln!("otscope: closing the capture file: {e}");
+                warn!("otscope: closing the capture file: {e}");
                 self.save_error.get_or_insert(e);
             }
         }
