@@ -352,9 +352,13 @@ impl Http {
                 Dir::ToClient => parser::parse_status_line(first).is_ok(),
             };
             if !ok {
-                let kind = match dir {
-                    Dir::ToServer => "http_malformed_request_line",
-                    Dir::ToClient => "http_malformed_status_line",
+                // A line that does not even begin like HTTP is garbage, judged by the same
+                // prefix test as before the line end arrives, so the verdict does not depend
+                // on where the segments were cut.
+                let kind = match (dir, plausible_start(dir, first)) {
+                    (_, Some(false)) => "http_garbage",
+                    (Dir::ToServer, _) => "http_malformed_request_line",
+                    (Dir::ToClient, _) => "http_malformed_status_line",
                 };
                 self.lost(dir, cx, kind);
                 return Step::Adv(0);

@@ -450,3 +450,24 @@ fn fuzz_no_panic_bounded() {
         );
     }
 }
+
+/// A request line that does not begin like HTTP is `http_garbage` whether it arrives whole or a
+/// byte at a time (found by the chunking property test on a fuzzed input: byte by byte it was
+/// garbage, whole it was a malformed request line).
+#[test]
+fn garbage_verdict_does_not_depend_on_segmentation() {
+    let first: &[u8] = b"GET / HTTP/1.1\r\n\r\n";
+    let run = |line: &'static [u8]| {
+        let whole = conv(&[(ToServer, first), (ToServer, line)]);
+        let mut pieces: Vec<(Dir, &[u8])> = vec![(ToServer, first)];
+        pieces.extend(line.chunks(1).map(|c| (ToServer, c)));
+        (whole.anomalies(), conv(&pieces).anomalies())
+    };
+    let (whole, bytewise) = run(b"\x00GET /index.html HTTP/1.1\r\n\r\n");
+    assert_eq!(whole, vec!["http_garbage"]);
+    assert_eq!(bytewise, whole);
+    // A line that begins like a request but is broken stays a malformed request line.
+    let (whole, bytewise) = run(b"GET /x HTTP/9\x01 z\r\n\r\n");
+    assert_eq!(whole, vec!["http_malformed_request_line"]);
+    assert_eq!(bytewise, whole);
+}
