@@ -194,7 +194,7 @@ pub mod live {
         /// Directory the snapshots (report.json, report.html, ...) are written to.
         #[arg(long, value_name = "DIR", default_value = ".")]
         pub out: PathBuf,
-        /// Snapshot formats, comma-separated (json, html, table).
+        /// Snapshot formats, comma-separated (json, html, table, markdown, sarif, csv).
         #[arg(long, value_enum, value_delimiter = ',', default_values = ["json", "html"])]
         pub format: Vec<FormatArg>,
         /// Interval between snapshots (e.g. 30s, 5m, 1h).
