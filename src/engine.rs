@@ -131,13 +131,7 @@ impl Counters {
         self.unidentified_flows += o.unidentified_flows;
         self.pdu_too_large += o.pdu_too_large;
         self.dissector_desync += o.dissector_desync;
-        let (s, t) = (&mut self.stream, &o.stream);
-        s.gaps += t.gaps;
-        s.gap_bytes += t.gap_bytes;
-        s.retransmitted_bytes += t.retransmitted_bytes;
-        s.overlap_conflicts += t.overlap_conflicts;
-        s.ooo_segments += t.ooo_segments;
-        s.ooo_bound_hits += t.ooo_bound_hits;
+        self.stream.add(&o.stream);
         let (f, g) = (&mut self.frag, &o.frag);
         f.fragments += g.fragments;
         f.reassembled += g.reassembled;
@@ -818,14 +812,7 @@ impl Engine {
                         .close(&mut |e| stream_event(app, dir, e, &mut cx, c, server.1));
                 }
                 for s in st.iter() {
-                    let t = &s.stats;
-                    let a = &mut c.stream;
-                    a.gaps += t.gaps;
-                    a.gap_bytes += t.gap_bytes;
-                    a.retransmitted_bytes += t.retransmitted_bytes;
-                    a.overlap_conflicts += t.overlap_conflicts;
-                    a.ooo_segments += t.ooo_segments;
-                    a.ooo_bound_hits += t.ooo_bound_hits;
+                    c.stream.add(&s.stats);
                 }
             }
             match &mut f.app.kind {
@@ -883,13 +870,7 @@ impl Engine {
             let (client, server) = (f.client_ep(), f.server_ep());
             if let Some(st) = f.streams.as_ref() {
                 for s in st.iter() {
-                    let (t, a) = (&s.stats, &mut c.stream);
-                    a.gaps += t.gaps;
-                    a.gap_bytes += t.gap_bytes;
-                    a.retransmitted_bytes += t.retransmitted_bytes;
-                    a.overlap_conflicts += t.overlap_conflicts;
-                    a.ooo_segments += t.ooo_segments;
-                    a.ooo_bound_hits += t.ooo_bound_hits;
+                    c.stream.add(&s.stats);
                 }
             }
             if f.is_tcp() {

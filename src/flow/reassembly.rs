@@ -32,6 +32,18 @@ pub struct StreamStats {
     pub ooo_bound_hits: u64,
 }
 
+impl StreamStats {
+    /// Add another direction's counters to these.
+    pub fn add(&mut self, t: &StreamStats) {
+        self.gaps += t.gaps;
+        self.gap_bytes += t.gap_bytes;
+        self.retransmitted_bytes += t.retransmitted_bytes;
+        self.overlap_conflicts += t.overlap_conflicts;
+        self.ooo_segments += t.ooo_segments;
+        self.ooo_bound_hits += t.ooo_bound_hits;
+    }
+}
+
 #[derive(Debug)]
 struct Seg {
     seq: u32,

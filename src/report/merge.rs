@@ -497,30 +497,7 @@ pub fn merge(reports: &[(String, Report)]) -> Report {
             ))
         })
     });
-    let first = inputs.iter().filter_map(|i| i.first_ts).min();
-    let last = inputs.iter().filter_map(|i| i.last_ts).max();
-    let mut summary = Summary {
-        first_ts: first.map(|t| t.to_string()),
-        last_ts: last.map(|t| t.to_string()),
-        duration_s: match (first, last) {
-            (Some(f), Some(l)) => (l.saturating_sub(f) as f64 / 1e9 * 1e6).round() / 1e6,
-            _ => 0.0,
-        },
-        packets: inputs.iter().map(|i| i.packets).sum(),
-        bytes: inputs.iter().map(|i| i.bytes).sum(),
-        assets: assets.len() as u64,
-        zones: zones.len() as u64,
-        conduits: conduits.len() as u64,
-        violations: conduits
-            .iter()
-            .filter(|c| c.verdict == crate::zones::Verdict::Violation)
-            .count() as u64,
-        ..Default::default()
-    };
-    for a in &assets {
-        let role = a.roles.first().map_or("unknown", |r| r.role.as_str());
-        *summary.assets_by_role.entry(role.to_string()).or_insert(0) += 1;
-    }
+    let summary = Summary::of(&inputs, &assets, zones.len(), &conduits);
     let mut out = Report {
         schema_version: super::SCHEMA_VERSION,
         tool: Tool::default(),

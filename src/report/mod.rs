@@ -81,6 +81,42 @@ pub struct Summary {
     pub findings_by_severity: BTreeMap<String, u64>,
 }
 
+impl Summary {
+    /// The summary of a report's parts (findings by severity are filled in with the findings).
+    pub fn of(
+        inputs: &[InputSummary],
+        assets: &[Asset],
+        zones: usize,
+        conduits: &[Conduit],
+    ) -> Summary {
+        let first = inputs.iter().filter_map(|i| i.first_ts).min();
+        let last = inputs.iter().filter_map(|i| i.last_ts).max();
+        let mut summary = Summary {
+            first_ts: first.map(|t| t.to_string()),
+            last_ts: last.map(|t| t.to_string()),
+            duration_s: match (first, last) {
+                (Some(f), Some(l)) => (l.saturating_sub(f) as f64 / 1e9 * 1e6).round() / 1e6,
+                _ => 0.0,
+            },
+            packets: inputs.iter().map(|i| i.packets).sum(),
+            bytes: inputs.iter().map(|i| i.bytes).sum(),
+            assets: assets.len() as u64,
+            zones: zones as u64,
+            conduits: conduits.len() as u64,
+            violations: conduits
+                .iter()
+                .filter(|c| c.verdict == crate::zones::Verdict::Violation)
+                .count() as u64,
+            ..Default::default()
+        };
+        for a in assets {
+            let role = a.roles.first().map_or("unknown", |r| r.role.as_str());
+            *summary.assets_by_role.entry(role.to_string()).or_insert(0) += 1;
+        }
+        summary
+    }
+}
+
 /// The whole report.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
@@ -202,31 +238,7 @@ impl Report {
     /// Assemble the report of an analysis.
     pub fn new(a: &crate::analysis::Analysis, assets: Vec<Asset>, seg: Segmentation) -> Report {
         let q = capture_quality(a);
-        let first = a.inputs.iter().filter_map(|i| i.first_ts).min();
-        let last = a.inputs.iter().filter_map(|i| i.last_ts).max();
-        let mut summary = Summary {
-            first_ts: first.map(|t| t.to_string()),
-            last_ts: last.map(|t| t.to_string()),
-            duration_s: match (first, last) {
-                (Some(f), Some(l)) => (l.saturating_sub(f) as f64 / 1e9 * 1e6).round() / 1e6,
-                _ => 0.0,
-            },
-            packets: a.inputs.iter().map(|i| i.packets).sum(),
-            bytes: a.inputs.iter().map(|i| i.bytes).sum(),
-            assets: assets.len() as u64,
-            zones: seg.zones.len() as u64,
-            conduits: seg.conduits.len() as u64,
-            violations: seg
-                .conduits
-                .iter()
-                .filter(|c| c.verdict == crate::zones::Verdict::Violation)
-                .count() as u64,
-            ..Default::default()
-        };
-        for asset in &assets {
-            let role = asset.roles.first().map_or("unknown", |r| r.role.as_str());
-            *summary.assets_by_role.entry(role.to_string()).or_insert(0) += 1;
-        }
+        let summary = Summary::of(&a.inputs, &assets, seg.zones.len(), &seg.conduits);
         Report {
             schema_version: SCHEMA_VERSION,
             tool: Tool::default(),
