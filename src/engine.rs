@@ -179,11 +179,17 @@ const K0: u64 = 0xa076_1d64_78bd_642f;
 const K1: u64 = 0xe703_7ed1_a0b4_28db;
 const K2: u64 = 0x8ebc_6af0_9c88_c6e3;
 
+/// The first 8 bytes of `b` (zero-padded), little-endian. The common case (8 or more bytes)
+/// is one load; a variable-length copy would call `memcpy` for every packet.
 #[inline]
 fn le_u64(b: &[u8]) -> u64 {
+    if let Some(w) = b.first_chunk::<8>() {
+        return u64::from_le_bytes(*w);
+    }
     let mut a = [0u8; 8];
-    let n = b.len().min(8);
-    a[..n].copy_from_slice(&b[..n]);
+    for (d, s) in a.iter_mut().zip(b) {
+        *d = *s;
+    }
     u64::from_le_bytes(a)
 }
 
@@ -228,7 +234,11 @@ impl Dedup {
         let n = l4.len();
         let w0 = le_u64(l4);
         let w1 = if n > 8 { le_u64(&l4[8..]) } else { 0 };
-        let w2 = if n > 16 { le_u64(&l4[16..]) } else { 0 };
+        let w2 = match l4.get(16..20) {
+            Some(w) => u32::from_le_bytes([w[0], w[1], w[2], w[3]]) as u64,
+            None if n > 16 => le_u64(&l4[16..]),
+            None => 0,
+        };
         h = mix(h ^ meta ^ K1, w0 ^ K2);
         h = mix(h ^ w1 ^ K0, (w2 | (n as u64) << 32) ^ K1);
         h | 1

@@ -309,24 +309,24 @@ impl Store {
         );
     }
 
+    /// Called for every PDU that does something: one hash lookup when the key exists.
     #[inline]
     pub fn op(&mut self, k: OpKey, detail: Option<&'static str>, ev: Ev) {
         let cap = self.max_evidence;
-        if !self.ops.contains_key(&k) {
-            if self.full() {
-                self.dropped += 1;
-                return;
-            }
-            self.ops.insert(
-                k.clone(),
-                OpAgg {
+        let a = match self.ops.get_mut(&k) {
+            Some(a) => a,
+            None => {
+                if self.full() {
+                    self.dropped += 1;
+                    return;
+                }
+                self.ops.entry(k).or_insert(OpAgg {
                     first_ts: ev.ts,
                     last_ts: ev.ts,
                     ..Default::default()
-                },
-            );
-        }
-        let a = self.ops.get_mut(&k).expect("present");
+                })
+            }
+        };
         a.evidence.add(ev, cap);
         a.first_ts = a.first_ts.min(ev.ts);
         a.last_ts = a.last_ts.max(ev.ts);
@@ -339,14 +339,16 @@ impl Store {
 
     pub fn auth(&mut self, k: AuthKey, e: AuthEvent, ev: Ev) {
         let cap = self.max_evidence;
-        if !self.auths.contains_key(&k) {
-            if self.full() {
-                self.dropped += 1;
-                return;
+        let a = match self.auths.get_mut(&k) {
+            Some(a) => a,
+            None => {
+                if self.full() {
+                    self.dropped += 1;
+                    return;
+                }
+                self.auths.entry(k).or_default()
             }
-            self.auths.insert(k.clone(), AuthAgg::default());
-        }
-        let a = self.auths.get_mut(&k).expect("present");
+        };
         match e.outcome {
             Outcome::Attempt => a.attempts += 1,
             Outcome::Success => a.successes += 1,
