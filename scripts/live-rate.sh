@@ -7,6 +7,10 @@
 #   LIVE_ARGS="--buffer-size 1M" adds options to otscope live (e.g. to see drops counted).
 #   scripts/live-rate.sh rss [CAPTURE] [PPS] [SECONDS]   replay CAPTURE in a loop at PPS for
 #       SECONDS with a snapshot every 10 s, and print the process RSS at each snapshot.
+#   scripts/live-rate.sh blast [CAPTURE] [PACKETS] [SENDERS]   send PACKETS frames of CAPTURE
+#       with SENDERS (default 1) parallel copies of examples/blast.rs (faster than tcpreplay:
+#       frames preloaded, one send each) at top speed, and print what each sender achieved,
+#       what otscope captured and lost, and the CPU time otscope used.
 #
 # Uses target/release/otscope (built if missing). Traffic stays inside the rig's namespaces.
 set -euo pipefail
@@ -78,5 +82,34 @@ PY
     kill "$rp" 2>/dev/null || true; wait "$rp" 2>/dev/null || true
     stop_live
     ;;
-  *) sed -n '2,12p' "$0"; exit 2 ;;
+  blast)
+    cap=${1:-captures/public/modbus/iti__ModbusTCP.pcap}
+    packets=${2:-3000000}; senders=${3:-1}
+    BLAST=target/release/examples/blast
+    [ -x "$BLAST" ] || cargo build --release --quiet --example blast
+    out="$work/blast"; mkdir -p "$out"
+    $RIG exec "$NAME" /usr/bin/time -o "$work/time" -f "%U %S" "$BIN" live -i "rx-$NAME" \
+      --out "$out" --quiet --snapshot-every 1h ${LIVE_ARGS:-} &
+    pid=$!
+    for _ in $(seq 100); do [ -f "$out/report.json" ] && break; sleep 0.1; done
+    sp=()
+    for _ in $(seq "$senders"); do
+      ip netns exec "$NAME-tx" "$BLAST" "tx-$NAME" "$cap" "$packets" | tee -a "$work/sent" &
+      sp+=($!)
+    done
+    for p in "${sp[@]}"; do wait "$p"; done
+    # Together: all frames over the longest sender's time.
+    awk '{n += $2; b += substr($4, 2); if ($9 > t) t = $9}
+         END {printf "all senders: %d packets in %.3f s: %.0f packets/s, %.1f Mb/s\n", n, t, n / t, b * 8 / t / 1e6}' "$work/sent"
+    sleep 1
+    # The capture runs under time(1): signal otscope itself, then wait for both.
+    pkill -INT -f "$BIN live -i rx-$NAME" || true
+    wait "$pid" || true; pid=
+    j="$out/report.json"
+    echo "otscope: captured $(field "$j" captured), analysed $(field "$j" analysed)," \
+      "kernel drops $(field "$j" kernel_drops), interface drops $(field "$j" interface_drops)," \
+      "shed $(field "$j" queue_shed_frames), RSS $(awk -v a="$(field "$j" rss_bytes)" 'BEGIN{printf "%.1f", a/1048576}') MiB," \
+      "CPU $(awk '{printf "%.2f s user, %.2f s system", $1, $2}' "$work/time")"
+    ;;
+  *) sed -n '2,16p' "$0"; exit 2 ;;
 esac
