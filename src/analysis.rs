@@ -7,7 +7,7 @@
 //! workers, except where a per-worker bound was hit (the bound is per worker).
 
 use crate::capture::merge::{MergedReader, open_paths};
-use crate::capture::{InputError, InputSummary};
+use crate::capture::{BLOCK_SIZE, InputError, InputSummary, SHARDED_BLOCK_SIZE};
 use crate::config::Limits;
 use crate::engine::{Counters, Engine, Shard, SweepClock, shard_of};
 use crate::flow::conv::Conversations;
@@ -43,8 +43,13 @@ pub fn analyze(
     threads: usize,
     progress: Option<Progress<'_>>,
 ) -> Analysis {
-    let (expanded, mut reader) = open_paths(paths, limits.max_record_bytes);
+    let (expanded, reader) = open_paths(paths, limits.max_record_bytes);
     let threads = threads.max(1);
+    let mut reader = reader.with_block_size(if threads == 1 {
+        BLOCK_SIZE
+    } else {
+        SHARDED_BLOCK_SIZE
+    });
     let shards = if threads == 1 {
         vec![run_single(&mut reader, limits, progress)]
     } else {

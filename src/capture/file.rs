@@ -67,7 +67,7 @@ impl Source {
 /// Files at least this large hash in a background thread once this many bytes were read.
 const BG_HASH_MIN_FILE: u64 = 16 << 20;
 /// Reads with blocks at least this large (not a peek at the first records) hash in background.
-const BG_HASH_MIN_BLOCK: usize = 1 << 20;
+const BG_HASH_MIN_BLOCK: usize = 128 << 10;
 /// How far (bytes) the background hash may run ahead of the reader: both then read from the
 /// page cache, so the file is read from disk once even when it does not fit in memory.
 const BG_HASH_LEAD: u64 = 256 << 20;

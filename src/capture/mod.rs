@@ -17,8 +17,15 @@ mod pcapng;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
-/// Default block size for file reads.
-pub const BLOCK_SIZE: usize = 4 << 20;
+/// Default block size for file reads (one thread). Every byte is touched three times in a row:
+/// the kernel copies it in, the record scan reads the headers, the analysis reads the frames.
+/// A block that fits in the core's L2 cache keeps the last two from missing it; 4 MiB blocks
+/// cost about 10 % more CPU on one thread.
+pub const BLOCK_SIZE: usize = 256 << 10;
+/// Block size when workers analyse the frames: another core reads them, so the cache argument
+/// does not hold, and larger blocks mean fewer allocations (a block lives until every worker
+/// is done with it).
+pub const SHARDED_BLOCK_SIZE: usize = 4 << 20;
 
 /// Link-layer header type of a frame (pcap LINKTYPE_* values, normalised).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
