@@ -22,10 +22,15 @@ impl std::fmt::Display for SigError {
 }
 
 /// MAC prefix → vendor (IEEE MA-L/MA-M/MA-S), with the ICS-vendor mark.
+///
+/// Loaded on every run (about 50,000 prefixes), so loading allocates nothing per line: the
+/// vendor names live in one string and the map holds their spans.
 #[derive(Debug, Default, Clone)]
 pub struct OuiTable {
-    /// Keyed by (prefix length in hex digits, prefix value).
-    map: HashMap<(u8, u64), (String, bool)>,
+    /// Keyed by (prefix length in hex digits, prefix value): (start, length) of the vendor
+    /// name in `names`, ICS mark.
+    map: HashMap<(u8, u64), (u32, u32, bool), ahash::RandomState>,
+    names: String,
 }
 
 impl OuiTable {
@@ -38,8 +43,9 @@ impl OuiTable {
         let v = mac.0.iter().fold(0u64, |a, &b| (a << 8) | b as u64);
         for digits in [9u8, 7, 6] {
             let p = v >> (4 * (12 - digits as u64));
-            if let Some((name, ics)) = self.map.get(&(digits, p)) {
-                return Some((name.as_str(), *ics));
+            if let Some(&(start, len, ics)) = self.map.get(&(digits, p)) {
+                let name = &self.names[start as usize..(start + len) as usize];
+                return Some((name, ics));
             }
         }
         None
@@ -55,6 +61,7 @@ impl OuiTable {
 
     /// Load `prefix<TAB>vendor[<TAB>ics]` lines (header and `#` comments skipped).
     pub fn load(&mut self, file: &str, text: &str) -> Result<(), SigError> {
+        self.map.reserve(text.len() / 32);
         for (i, line) in text.lines().enumerate() {
             let err = |m: String| SigError {
                 file: file.to_string(),
@@ -64,25 +71,42 @@ impl OuiTable {
             if line.starts_with('#') || line.trim().is_empty() || line.starts_with("prefix\t") {
                 continue;
             }
-            let cols: Vec<&str> = line.split('\t').collect();
-            if cols.len() < 2 || cols[1].trim().is_empty() {
+            let mut cols = line.split('\t');
+            let prefix = cols.next().unwrap_or("");
+            let vendor = cols.next().map(str::trim).unwrap_or("");
+            if vendor.is_empty() {
                 return Err(err("expected `prefix<TAB>vendor[<TAB>ics]`".into()));
             }
-            let p = cols[0].trim().replace([':', '-'], "");
-            if !matches!(p.len(), 6 | 7 | 9) || !p.bytes().all(|c| c.is_ascii_hexdigit()) {
+            // Hex digits, with `:` or `-` between them allowed.
+            let (mut v, mut digits, mut bad) = (0u64, 0u8, false);
+            for c in prefix.trim().bytes() {
+                match (c as char).to_digit(16) {
+                    Some(d) if digits < 9 => {
+                        v = v << 4 | d as u64;
+                        digits += 1;
+                    }
+                    None if c == b':' || c == b'-' => {}
+                    _ => bad = true,
+                }
+            }
+            if bad || !matches!(digits, 6 | 7 | 9) {
                 return Err(err(format!(
-                    "prefix {:?} must be 6, 7 or 9 hex digits",
-                    cols[0]
+                    "prefix {prefix:?} must be 6, 7 or 9 hex digits"
                 )));
             }
-            let ics = match cols.get(2).map(|s| s.trim()) {
+            let ics = match cols.next().map(|s| s.trim()) {
                 None | Some("") | Some("0") => false,
                 Some("1") => true,
                 Some(o) => return Err(err(format!("ics column must be 0 or 1, not {o:?}"))),
             };
-            let v = u64::from_str_radix(&p, 16).map_err(|e| err(e.to_string()))?;
-            self.map
-                .insert((p.len() as u8, v), (cols[1].trim().to_string(), ics));
+            let (Ok(start), Ok(len)) = (
+                u32::try_from(self.names.len()),
+                u32::try_from(vendor.len()),
+            ) else {
+                return Err(err("vendor names exceed 4 GiB".into()));
+            };
+            self.names.push_str(vendor);
+            self.map.insert((digits, v), (start, len, ics));
         }
         Ok(())
     }
