@@ -18,6 +18,18 @@ fn bits(ip: IpAddr) -> (u128, u8) {
 }
 
 impl Cidr {
+    /// The network part of the block (host bits cleared), as an integer, and whether it is
+    /// IPv4: the key under which `ZoneMap` indexes blocks of one length.
+    pub fn network_key(&self) -> (bool, u128) {
+        (self.addr.is_ipv4(), bits(self.addr).0 & self.mask())
+    }
+
+    /// The network part of `ip` under a prefix of `len` bits (the key [`Cidr::network_key`]
+    /// gives a block of that length containing `ip`).
+    pub fn key_of(ip: IpAddr, len: u8) -> (bool, u128) {
+        Cidr { addr: ip, len }.network_key()
+    }
+
     fn mask(&self) -> u128 {
         let (_, width) = bits(self.addr);
         if self.len == 0 {

@@ -26,7 +26,7 @@ use crate::inventory::observation::Transport;
 use crate::time::Timestamp;
 use config::{DeclaredConduit, INTERNET, Model, ServiceSpec, UNZONED, ZonesConfig};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
 /// Level of the `internet` pseudo-zone.
@@ -77,30 +77,70 @@ pub struct Placement {
 }
 
 /// The operator's (or inferred) zones, ready for lookups.
+/// The zones of a run, indexed for placing addresses: every asset and every conversation
+/// endpoint is placed, and inferred zones (one per subnet seen) can number in the thousands,
+/// so a walk over all zones per address made this the slowest step of a large report.
 pub struct ZoneMap {
-    pub cfg: ZonesConfig,
+    cfg: ZonesConfig,
+    /// Per (IPv4?, prefix length), longest first: network → zones (indices into `cfg.zones`,
+    /// ascending) with a block of exactly that network.
+    by_len: Vec<((bool, u8), HashMap<u128, Vec<usize>, ahash::RandomState>)>,
+    /// Zones that list MACs (indices, in file order).
+    with_macs: Vec<usize>,
+    by_name: HashMap<String, usize, ahash::RandomState>,
 }
 
 impl ZoneMap {
     pub fn new(cfg: ZonesConfig) -> ZoneMap {
-        ZoneMap { cfg }
+        let mut lens: BTreeMap<(bool, u8), HashMap<u128, Vec<usize>, ahash::RandomState>> =
+            BTreeMap::new();
+        let mut with_macs = Vec::new();
+        let mut by_name = HashMap::default();
+        for (i, z) in cfg.zones.iter().enumerate() {
+            for c in &z.cidrs {
+                let zs = lens
+                    .entry((c.addr.is_ipv4(), c.len))
+                    .or_default()
+                    .entry(c.network_key().1)
+                    .or_default();
+                if zs.last() != Some(&i) {
+                    zs.push(i);
+                }
+            }
+            if !z.macs.is_empty() {
+                with_macs.push(i);
+            }
+            by_name.entry(z.name.clone()).or_insert(i);
+        }
+        let mut by_len: Vec<_> = lens.into_iter().collect();
+        by_len.sort_by_key(|((v4, len), _)| (*v4, std::cmp::Reverse(*len)));
+        ZoneMap {
+            cfg,
+            by_len,
+            with_macs,
+            by_name,
+        }
+    }
+
+    /// The configuration the map was built from (zones, conduits, policy).
+    pub fn cfg(&self) -> &ZonesConfig {
+        &self.cfg
     }
 
     pub fn level_of(&self, zone: &str) -> Option<f64> {
         if zone == INTERNET {
             return Some(INTERNET_LEVEL);
         }
-        self.cfg
-            .zones
-            .iter()
-            .find(|z| z.name == zone)
-            .and_then(|z| z.level)
+        self.by_name
+            .get(zone)
+            .and_then(|&i| self.cfg.zones[i].level)
     }
 
     /// Place an address; `macs` are the asset's own MACs, `home_vlans` the VLANs they were seen
     /// on.
     pub fn place(&self, ip: IpAddr, macs: &[Mac], home_vlans: &[u16]) -> Placement {
-        for z in &self.cfg.zones {
+        for &i in &self.with_macs {
+            let z = &self.cfg.zones[i];
             if z.macs.iter().any(|m| macs.contains(m)) {
                 return Placement {
                     zone: z.name.clone(),
@@ -113,16 +153,23 @@ impl ZoneMap {
         // Ranking key: (VLAN mismatch, -prefix length, no VLAN constraint, file order).
         type Rank = (bool, i32, bool, usize);
         let mut best: Option<(Rank, &config::Zone)> = None;
-        for (i, z) in self.cfg.zones.iter().enumerate() {
-            let Some(len) = z
-                .cidrs
-                .iter()
-                .filter(|c| c.contains(ip))
-                .map(|c| c.len)
-                .max()
-            else {
+        // Each zone with a block containing `ip`, with its longest such block (lengths are
+        // visited longest first, so a zone's first hit is its longest).
+        let mut hits: Vec<(usize, u8)> = Vec::new();
+        for ((v4, len), nets) in &self.by_len {
+            if *v4 != ip.is_ipv4() {
                 continue;
-            };
+            }
+            if let Some(zs) = nets.get(&cidr::Cidr::key_of(ip, *len).1) {
+                for &i in zs {
+                    if !hits.iter().any(|h| h.0 == i) {
+                        hits.push((i, *len));
+                    }
+                }
+            }
+        }
+        for (i, len) in hits {
+            let z = &self.cfg.zones[i];
             let mismatch = !z.vlans.is_empty()
                 && !home_vlans.is_empty()
                 && !home_vlans.iter().any(|v| z.vlans.contains(v));
@@ -513,7 +560,7 @@ pub fn conduits(
         a.last = Some(a.last.map_or(c.last_ts, |t| t.max(c.last_ts)));
         a.evidence.merge(&c.evidence, cap);
     }
-    let mut used = vec![false; map.cfg.conduits.len()];
+    let mut used = vec![false; map.cfg().conduits.len()];
     let mut out = Vec::new();
     let mut cells: BTreeMap<(String, String), (u64, u64, u64, Verdict)> = BTreeMap::new();
     for ((sz, dz, transport, port), a) in aggs {
@@ -535,7 +582,7 @@ pub fn conduits(
             by: "",
             vlan_mismatch: false,
         };
-        let j = judge(&map.cfg, &src, &dst, transport, port, &judge_protos);
+        let j = judge(map.cfg(), &src, &dst, transport, port, &judge_protos);
         if let Some(i) = j.conduit {
             used[i] = true;
         }
@@ -697,11 +744,11 @@ pub fn segment(
         }
     }
     Segmentation {
-        policy_model: match map.cfg.model {
+        policy_model: match map.cfg().model {
             Model::Purdue => "purdue".into(),
             Model::None => "none".into(),
         },
-        zones_inferred: map.cfg.inferred,
+        zones_inferred: map.cfg().inferred,
         zones,
         conduits,
         matrix,
