@@ -153,6 +153,10 @@ pub fn run(cfg: &Config) -> u8 {
         return exit::ERROR;
     }
     let report = build_report(&analysis, &sigs, zones_cfg, cfg.show_secrets);
+    // The report holds what is written from here on: free the flows, hosts and observations
+    // before rendering (a large capture's report is tens of MB of text).
+    let input_errors = !analysis.input_errors.is_empty();
+    drop(analysis);
     if let Some(dir) = &cfg.csv_dir {
         if let Err(e) = report::csv::write_dir(&report, dir) {
             warn!("otscope: cannot write the CSV files: {e}");
@@ -180,9 +184,28 @@ pub fn run(cfg: &Config) -> u8 {
                 warn!("otscope: cannot write the report: {e}");
                 return exit::ERROR;
             }
-            return finish(&analysis, &report, cfg);
+            return finish(input_errors, &report, cfg);
         }
-        Format::Json => report::json::render(&report),
+        Format::Json => {
+            // Streamed: the text of a large report is never held in memory whole.
+            let written = match &cfg.output {
+                Some(p) => std::fs::File::create(p)
+                    .and_then(|f| report::json::write(&report, std::io::BufWriter::new(f)))
+                    .map_err(|e| format!("{}: {e}", p.display())),
+                None => {
+                    let out = std::io::BufWriter::new(std::io::stdout().lock());
+                    match report::json::write(&report, out) {
+                        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                        r => r.map_err(|e| format!("stdout: {e}")),
+                    }
+                }
+            };
+            if let Err(e) = written {
+                warn!("otscope: cannot write the report: {e}");
+                return exit::ERROR;
+            }
+            return finish(input_errors, &report, cfg);
+        }
     };
     let written = match &cfg.output {
         Some(p) => std::fs::write(p, text.as_bytes()).map_err(|e| format!("{}: {e}", p.display())),
@@ -192,7 +215,7 @@ pub fn run(cfg: &Config) -> u8 {
         warn!("otscope: cannot write the report: {e}");
         return exit::ERROR;
     }
-    finish(&analysis, &report, cfg)
+    finish(input_errors, &report, cfg)
 }
 
 /// Write to standard output. A reader that closed the pipe early (`otscope ... | head`) is not an
@@ -206,8 +229,8 @@ fn write_stdout(text: &str) -> std::io::Result<()> {
 }
 
 /// Exit code once the report is written.
-fn finish(analysis: &analysis::Analysis, report: &report::Report, cfg: &Config) -> u8 {
-    if !analysis.input_errors.is_empty() {
+fn finish(input_errors: bool, report: &report::Report, cfg: &Config) -> u8 {
+    if input_errors {
         return exit::ERROR;
     }
     if let (Some(t), Some(w)) = (cfg.fail_on, report.worst()) {

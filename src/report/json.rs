@@ -8,3 +8,10 @@ pub fn render(r: &Report) -> String {
     s.push('\n');
     s
 }
+
+/// [`render`] written to `w` as it is produced (flushed at the end).
+pub fn write(r: &Report, mut w: impl std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut w, r)?;
+    w.write_all(b"\n")?;
+    w.flush()
+}
