@@ -99,10 +99,9 @@ impl OuiTable {
                 Some("1") => true,
                 Some(o) => return Err(err(format!("ics column must be 0 or 1, not {o:?}"))),
             };
-            let (Ok(start), Ok(len)) = (
-                u32::try_from(self.names.len()),
-                u32::try_from(vendor.len()),
-            ) else {
+            let (Ok(start), Ok(len)) =
+                (u32::try_from(self.names.len()), u32::try_from(vendor.len()))
+            else {
                 return Err(err("vendor names exceed 4 GiB".into()));
             };
             self.names.push_str(vendor);
