@@ -77,6 +77,9 @@ pub struct Placement {
 }
 
 /// The operator's (or inferred) zones, ready for lookups.
+/// Networks of one prefix length → the zones (indices) with a block of that network.
+type Networks = HashMap<u128, Vec<usize>, ahash::RandomState>;
+
 /// The zones of a run, indexed for placing addresses: every asset and every conversation
 /// endpoint is placed, and inferred zones (one per subnet seen) can number in the thousands,
 /// so a walk over all zones per address made this the slowest step of a large report.
@@ -84,7 +87,7 @@ pub struct ZoneMap {
     cfg: ZonesConfig,
     /// Per (IPv4?, prefix length), longest first: network → zones (indices into `cfg.zones`,
     /// ascending) with a block of exactly that network.
-    by_len: Vec<((bool, u8), HashMap<u128, Vec<usize>, ahash::RandomState>)>,
+    by_len: Vec<((bool, u8), Networks)>,
     /// Zones that list MACs (indices, in file order).
     with_macs: Vec<usize>,
     by_name: HashMap<String, usize, ahash::RandomState>,
@@ -92,8 +95,7 @@ pub struct ZoneMap {
 
 impl ZoneMap {
     pub fn new(cfg: ZonesConfig) -> ZoneMap {
-        let mut lens: BTreeMap<(bool, u8), HashMap<u128, Vec<usize>, ahash::RandomState>> =
-            BTreeMap::new();
+        let mut lens: BTreeMap<(bool, u8), Networks> = BTreeMap::new();
         let mut with_macs = Vec::new();
         let mut by_name = HashMap::default();
         for (i, z) in cfg.zones.iter().enumerate() {
