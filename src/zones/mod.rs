@@ -79,10 +79,10 @@ pub struct Placement {
 /// Networks of one prefix length → the zones (indices) with a block of that network.
 type Networks = HashMap<u128, Vec<usize>, ahash::RandomState>;
 
-/// The operator's (or inferred) zones, ready for lookups: indexed for placing addresses, since
-/// every asset and every conversation
-/// endpoint is placed, and inferred zones (one per subnet seen) can number in the thousands,
-/// so a walk over all zones per address made this the slowest step of a large report.
+/// The operator's (or inferred) zones, ready for lookups. Indexed for placing addresses: every
+/// asset and every conversation endpoint is placed, and inferred zones (one per subnet seen)
+/// can number in the thousands, so a walk over all zones per address made this the slowest
+/// step of a large report.
 pub struct ZoneMap {
     cfg: ZonesConfig,
     /// Per (IPv4?, prefix length), longest first: network → zones (indices into `cfg.zones`,
