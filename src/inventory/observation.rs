@@ -19,7 +19,9 @@ use crate::decode::Mac;
 use crate::evidence::{Ev, Evidence};
 use ahash::RandomState;
 use serde::Serialize;
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap};
+use std::hash::Hash;
 use std::net::IpAddr;
 
 /// What an observation is about.
@@ -287,45 +289,51 @@ impl Store {
         self.len() >= self.max_entries
     }
 
-    pub fn claim(&mut self, k: ClaimKey, confidence: u8, proto: &'static str, port: u16, ev: Ev) {
-        let cap = self.max_evidence;
-        if let Some(a) = self.claims.get_mut(&k) {
-            a.evidence.add(ev, cap);
-            a.confidence = a.confidence.max(confidence);
-            return;
+    /// The aggregate of `k` in `map` and whether `new` just created it; `None` when `k` is new
+    /// and the store is full (counted in `dropped`). One hash lookup either way: these are
+    /// called for every PDU that reports something.
+    #[inline]
+    fn entry<'m, K: Eq + Hash, V>(
+        map: &'m mut Map<K, V>,
+        k: K,
+        full: bool,
+        dropped: &mut u64,
+        new: impl FnOnce() -> V,
+    ) -> Option<(&'m mut V, bool)> {
+        match map.entry(k) {
+            Entry::Occupied(o) => Some((o.into_mut(), false)),
+            Entry::Vacant(_) if full => {
+                *dropped += 1;
+                None
+            }
+            Entry::Vacant(v) => Some((v.insert(new()), true)),
         }
-        if self.full() {
-            self.dropped += 1;
-            return;
-        }
-        self.claims.insert(
-            k,
-            ClaimAgg {
-                confidence,
-                proto,
-                port,
-                evidence: Evidence::one(ev),
-            },
-        );
     }
 
-    /// Called for every PDU that does something: one hash lookup when the key exists.
+    pub fn claim(&mut self, k: ClaimKey, confidence: u8, proto: &'static str, port: u16, ev: Ev) {
+        let (cap, full) = (self.max_evidence, self.full());
+        let new = || ClaimAgg {
+            confidence,
+            proto,
+            port,
+            evidence: Evidence::one(ev),
+        };
+        if let Some((a, false)) = Self::entry(&mut self.claims, k, full, &mut self.dropped, new) {
+            a.evidence.add(ev, cap);
+            a.confidence = a.confidence.max(confidence);
+        }
+    }
+
     #[inline]
     pub fn op(&mut self, k: OpKey, detail: Option<&'static str>, ev: Ev) {
-        let cap = self.max_evidence;
-        let a = match self.ops.get_mut(&k) {
-            Some(a) => a,
-            None => {
-                if self.full() {
-                    self.dropped += 1;
-                    return;
-                }
-                self.ops.entry(k).or_insert(OpAgg {
-                    first_ts: ev.ts,
-                    last_ts: ev.ts,
-                    ..Default::default()
-                })
-            }
+        let (cap, full) = (self.max_evidence, self.full());
+        let new = || OpAgg {
+            first_ts: ev.ts,
+            last_ts: ev.ts,
+            ..Default::default()
+        };
+        let Some((a, _)) = Self::entry(&mut self.ops, k, full, &mut self.dropped, new) else {
+            return;
         };
         a.evidence.add(ev, cap);
         a.first_ts = a.first_ts.min(ev.ts);
@@ -338,16 +346,15 @@ impl Store {
     }
 
     pub fn auth(&mut self, k: AuthKey, e: AuthEvent, ev: Ev) {
-        let cap = self.max_evidence;
-        let a = match self.auths.get_mut(&k) {
-            Some(a) => a,
-            None => {
-                if self.full() {
-                    self.dropped += 1;
-                    return;
-                }
-                self.auths.entry(k).or_default()
-            }
+        let (cap, full) = (self.max_evidence, self.full());
+        let Some((a, _)) = Self::entry(
+            &mut self.auths,
+            k,
+            full,
+            &mut self.dropped,
+            AuthAgg::default,
+        ) else {
+            return;
         };
         match e.outcome {
             Outcome::Attempt => a.attempts += 1,
@@ -370,29 +377,20 @@ impl Store {
     }
 
     pub fn fact(&mut self, k: FactKey, ev: Ev) {
-        let cap = self.max_evidence;
-        if let Some(e) = self.facts.get_mut(&k) {
+        let (cap, full) = (self.max_evidence, self.full());
+        let new = || Evidence::one(ev);
+        if let Some((e, false)) = Self::entry(&mut self.facts, k, full, &mut self.dropped, new) {
             e.add(ev, cap);
-            return;
         }
-        if self.full() {
-            self.dropped += 1;
-            return;
-        }
-        self.facts.insert(k, Evidence::one(ev));
     }
 
     pub fn anomaly(&mut self, k: AnomalyKey, ev: Ev) {
-        let cap = self.max_evidence;
-        if let Some(e) = self.anomalies.get_mut(&k) {
+        let (cap, full) = (self.max_evidence, self.full());
+        let new = || Evidence::one(ev);
+        if let Some((e, false)) = Self::entry(&mut self.anomalies, k, full, &mut self.dropped, new)
+        {
             e.add(ev, cap);
-            return;
         }
-        if self.full() {
-            self.dropped += 1;
-            return;
-        }
-        self.anomalies.insert(k, Evidence::one(ev));
     }
 
     /// Fold another store in (per-worker stores at the end of a run).
