@@ -164,14 +164,14 @@ pub fn run(cfg: &Config) -> u8 {
         }
     }
     let text = match cfg.format {
-        Format::Table => report::table::render_with(
+        Format::Table => Some(report::table::render_with(
             &report,
             report::table::color_wanted(cfg.output.is_none() && std::io::stdout().is_terminal()),
             report::table::width_from_env().unwrap_or(report::table::DEFAULT_WIDTH),
-        ),
-        Format::Markdown => report::markdown::render(&report),
-        Format::Html => report::html::render(&report),
-        Format::Sarif => report::sarif::render(&report),
+        )),
+        Format::Markdown => Some(report::markdown::render(&report)),
+        Format::Html => Some(report::html::render(&report)),
+        Format::Sarif => Some(report::sarif::render(&report)),
         Format::Csv => {
             // CSV is three files: -o names the directory.
             let Some(dir) = &cfg.output else {
@@ -186,31 +186,13 @@ pub fn run(cfg: &Config) -> u8 {
             }
             return finish(input_errors, &report, cfg);
         }
-        Format::Json => {
-            // Streamed: the text of a large report is never held in memory whole.
-            let written = match &cfg.output {
-                Some(p) => std::fs::File::create(p)
-                    .and_then(|f| report::json::write(&report, std::io::BufWriter::new(f)))
-                    .map_err(|e| format!("{}: {e}", p.display())),
-                None => {
-                    let out = std::io::BufWriter::new(std::io::stdout().lock());
-                    match report::json::write(&report, out) {
-                        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-                        r => r.map_err(|e| format!("stdout: {e}")),
-                    }
-                }
-            };
-            if let Err(e) = written {
-                warn!("otscope: cannot write the report: {e}");
-                return exit::ERROR;
-            }
-            return finish(input_errors, &report, cfg);
-        }
+        // Streamed: the text of a large report is never held in memory whole.
+        Format::Json => None,
     };
-    let written = match &cfg.output {
-        Some(p) => std::fs::write(p, text.as_bytes()).map_err(|e| format!("{}: {e}", p.display())),
-        None => write_stdout(&text).map_err(|e| format!("stdout: {e}")),
-    };
+    let written = write_out(cfg.output.as_deref(), |w| match &text {
+        Some(t) => w.write_all(t.as_bytes()),
+        None => report::json::write(&report, w),
+    });
     if let Err(e) = written {
         warn!("otscope: cannot write the report: {e}");
         return exit::ERROR;
@@ -218,13 +200,28 @@ pub fn run(cfg: &Config) -> u8 {
     finish(input_errors, &report, cfg)
 }
 
-/// Write to standard output. A reader that closed the pipe early (`otscope ... | head`) is not an
-/// error: like other command-line tools, stop writing quietly.
-fn write_stdout(text: &str) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        r => r,
+/// Write what `emit` produces to `path`, or to standard output when `None` (buffered either
+/// way). A reader that closed the pipe early (`otscope ... | head`) is not an error: like other
+/// command-line tools, stop writing quietly. The error names the file or `stdout`.
+fn write_out(
+    path: Option<&std::path::Path>,
+    emit: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), String> {
+    match path {
+        Some(p) => std::fs::File::create(p)
+            .and_then(|f| {
+                let mut w = std::io::BufWriter::new(f);
+                emit(&mut w)?;
+                w.flush()
+            })
+            .map_err(|e| format!("{}: {e}", p.display())),
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            match emit(&mut out).and_then(|()| out.flush()) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                r => r.map_err(|e| format!("stdout: {e}")),
+            }
+        }
     }
 }
 
@@ -313,10 +310,7 @@ pub fn zones_infer(inputs: &[std::path::PathBuf], output: Option<&std::path::Pat
         warn!("otscope: internal error: the inferred zones do not parse: {e}");
         return exit::ERROR;
     }
-    let written = match output {
-        Some(p) => std::fs::write(p, text).map_err(|e| format!("{}: {e}", p.display())),
-        None => write_stdout(&text).map_err(|e| e.to_string()),
-    };
+    let written = write_out(output, |w| w.write_all(text.as_bytes()));
     match written {
         Ok(()) if analysis.input_errors.is_empty() => exit::OK,
         Ok(()) => exit::ERROR,
@@ -369,8 +363,8 @@ pub fn run_diff(
             report::table::color_wanted(std::io::stdout().is_terminal()),
         )
     };
-    if let Err(e) = write_stdout(&text) {
-        warn!("otscope: stdout: {e}");
+    if let Err(e) = write_out(None, |w| w.write_all(text.as_bytes())) {
+        warn!("otscope: {e}");
         return exit::ERROR;
     }
     match (fail_on, d.worst_new()) {
@@ -405,11 +399,7 @@ pub fn run_merge(reports: &[String], output: Option<&std::path::Path>) -> u8 {
         }
     }
     let m = report::merge::merge(&loaded);
-    let text = report::json::render(&m);
-    let written = match output {
-        Some(p) => std::fs::write(p, text.as_bytes()).map_err(|e| format!("{}: {e}", p.display())),
-        None => write_stdout(&text).map_err(|e| format!("stdout: {e}")),
-    };
+    let written = write_out(output, |w| report::json::write(&m, w));
     match written {
         Ok(()) => exit::OK,
         Err(e) => {
