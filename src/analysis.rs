@@ -1,10 +1,12 @@
 //! Offline analysis: read the inputs, run the engine (one thread, or sharded workers), merge.
 //!
-//! With `threads > 1` the calling thread reads and merges the capture files and assigns each
-//! frame to a worker by a direction-symmetric hash of its IP addresses; workers receive batches
-//! (shared blocks plus the indices of their frames) over bounded channels, so memory stays
-//! bounded when the workers fall behind. The merged result is the same whatever the number of
-//! workers, except where a per-worker bound was hit (the bound is per worker).
+//! With `threads > 1` each frame belongs to one worker, chosen by a direction-symmetric hash of
+//! its IP addresses ([`shard_of`]). Uncompressed regular files are read by every worker, each
+//! keeping the frames of its shard (`run_replicated`); compressed files, pipes and devices
+//! are read once by the calling thread, which hands workers batches (shared blocks plus the
+//! indices of their frames) over bounded channels, so memory stays bounded when the workers
+//! fall behind (`run_sharded`). The merged result is the same whatever the number of workers
+//! and either way, except where a per-worker bound was hit (the bound is per worker).
 
 use crate::capture::merge::{MergedReader, open_paths};
 use crate::capture::{BLOCK_SIZE, InputError, InputSummary, SHARDED_BLOCK_SIZE};
@@ -45,15 +47,25 @@ pub fn analyze(
 ) -> Analysis {
     let (expanded, reader) = open_paths(paths, limits.max_record_bytes);
     let threads = threads.max(1);
-    let mut reader = reader.with_block_size(if threads == 1 {
-        BLOCK_SIZE
+    let caps = if threads > 1 {
+        plain_file_sizes(&expanded.files)
     } else {
-        SHARDED_BLOCK_SIZE
-    });
-    let shards = if threads == 1 {
-        vec![run_single(&mut reader, limits, progress)]
-    } else {
-        run_sharded(&mut reader, limits, threads, progress)
+        None
+    };
+    let (shards, reader) = match caps {
+        _ if threads == 1 => {
+            let mut reader = reader.with_block_size(BLOCK_SIZE);
+            (vec![run_single(&mut reader, limits, progress)], reader)
+        }
+        Some(caps) => {
+            let reader = reader.with_block_size(BLOCK_SIZE).with_caps(caps.clone());
+            run_replicated(&expanded.files, reader, caps, limits, threads, progress)
+        }
+        None => {
+            let mut reader = reader.with_block_size(SHARDED_BLOCK_SIZE);
+            let shards = run_sharded(&mut reader, limits, threads, progress);
+            (shards, reader)
+        }
     };
     let summaries = reader.summaries();
     let inputs = summaries.into_iter().flatten().collect();
@@ -82,6 +94,94 @@ fn run_single(reader: &mut MergedReader, limits: &Limits, progress: Option<Progr
     engine.finish()
 }
 
+/// Sizes of the inputs when every one is an uncompressed regular file (which each worker can
+/// read for itself); `None` otherwise (gzip, pipes, devices).
+fn plain_file_sizes(files: &[PathBuf]) -> Option<Vec<u64>> {
+    use std::io::Read;
+    files
+        .iter()
+        .map(|p| {
+            let meta = std::fs::metadata(p).ok()?;
+            let mut magic = [0u8; 2];
+            let mut f = std::fs::File::open(p).ok()?;
+            let gzip = f.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b];
+            (meta.is_file() && !gzip).then_some(meta.len())
+        })
+        .collect()
+}
+
+/// Sharded analysis of uncompressed regular files: every worker reads the whole merged stream
+/// itself and processes the frames of its shard ([`shard_of`]), running the run's sweep clock
+/// on every frame. Nothing crosses between cores while the capture is read: each worker
+/// analyses frames its own core just copied from the page cache, which on a small machine
+/// beats one reader handing frames to workers. Worker 0 runs on the calling thread with the
+/// reader the report's input summaries (and digests) come from; the others read unhashed
+/// replicas. All of them stop at the sizes the files had when the run started (`caps`), so
+/// they see the same frames even if a file grows meanwhile.
+fn run_replicated(
+    files: &[PathBuf],
+    mut reader: MergedReader,
+    caps: Vec<u64>,
+    limits: &Limits,
+    n: usize,
+    progress: Option<Progress<'_>>,
+) -> (Vec<Shard>, MergedReader) {
+    fn work(
+        reader: &mut MergedReader,
+        limits: &Limits,
+        k: usize,
+        n: usize,
+        progress: Option<Progress<'_>>,
+    ) -> Shard {
+        let mut engine = Engine::worker(limits);
+        let mut clock = SweepClock::default();
+        let (mut bytes, mut next_report) = (0u64, 0u64);
+        reader.for_each(|f| {
+            if clock.tick(f.ts) {
+                engine.sweep(f.ts);
+            }
+            if shard_of(f, n) == k {
+                engine.process(f);
+            }
+            if let Some(p) = progress {
+                bytes += f.data.len() as u64 + 16;
+                if bytes >= next_report {
+                    p(bytes);
+                    next_report = bytes + (8 << 20);
+                }
+            }
+        });
+        engine.finish()
+    }
+    let shards = std::thread::scope(|s| {
+        let handles: Vec<_> = (1..n)
+            .map(|k| {
+                let lim = limits.clone();
+                let caps = caps.clone();
+                std::thread::Builder::new()
+                    .name(format!("otscope-worker-{k}"))
+                    .spawn_scoped(s, move || {
+                        let (replica, _) = MergedReader::open(files, lim.max_record_bytes);
+                        let mut replica = replica
+                            .with_block_size(BLOCK_SIZE)
+                            .unhashed()
+                            .with_caps(caps);
+                        work(&mut replica, &lim, k, n, None)
+                    })
+                    .expect("spawn worker thread")
+            })
+            .collect();
+        let mut shards = vec![work(&mut reader, limits, 0, n, progress)];
+        shards.extend(
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))),
+        );
+        shards
+    });
+    (shards, reader)
+}
+
 struct Work {
     batch: Arc<crate::capture::merge::Batch>,
     /// Frames of this worker (indices into `batch`), and sweeps: an entry with `SWEEP` set
@@ -92,6 +192,8 @@ struct Work {
 /// Marks a sweep in [`Work::idx`].
 const SWEEP: u32 = 1 << 31;
 
+/// Sharded analysis of inputs only one reader can read (compressed files, pipes, devices):
+/// the calling thread reads and merges them and hands each worker the frames of its shard.
 fn run_sharded(
     reader: &mut MergedReader,
     limits: &Limits,

@@ -8,6 +8,7 @@ use otscope::analysis::analyze;
 use otscope::config::Limits;
 use otscope::flow::conv::ConvKey;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 #[test]
 fn every_public_capture_is_read_and_frames_match_capinfos() {
@@ -180,8 +181,8 @@ fn reports_are_deterministic_and_independent_of_thread_count() {
         capture("public/enip/iti__EIP-IPAddressChangeAttempt.pcap"),
         capture("public/modbus/iti__ModbusTCP.pcap"),
     ];
-    let render = |threads: usize| {
-        let a = analyze(&paths, &Limits::default(), threads, None);
+    let render = |paths: &[PathBuf], threads: usize| {
+        let a = analyze(paths, &Limits::default(), threads, None);
         let r = otscope::build_report(
             &a,
             &otscope::inventory::signatures::Signatures::builtin(),
@@ -190,10 +191,38 @@ fn reports_are_deterministic_and_independent_of_thread_count() {
         );
         otscope::report::json::render(&r)
     };
-    let one = render(1);
-    assert_eq!(one, render(1), "same input, same bytes");
-    assert_eq!(one, render(2), "two workers, same report");
-    assert_eq!(one, render(3), "three workers, same report");
+    let one = render(&paths, 1);
+    assert_eq!(one, render(&paths, 1), "same input, same bytes");
+    // Uncompressed files: every worker reads them itself.
+    assert_eq!(one, render(&paths, 2), "two workers, same report");
+    assert_eq!(one, render(&paths, 3), "three workers, same report");
+    assert!(one.contains(&sha256_hex(&paths[0])), "digest of the input");
+    // Compressed files: one reader hands frames to the workers.
+    let dir = tempfile::tempdir().unwrap();
+    let gz: Vec<_> = paths.iter().map(|p| gzip_copy(p, dir.path())).collect();
+    let one = render(&gz, 1);
+    assert_eq!(one, render(&gz, 2), "two workers fed by one reader");
+    assert_eq!(one, render(&gz, 3), "three workers fed by one reader");
+}
+
+fn gzip_copy(src: &std::path::Path, dir: &std::path::Path) -> PathBuf {
+    use std::io::Write;
+    let gz = dir.join(format!("{}.gz", src.file_name().unwrap().to_string_lossy()));
+    let mut e = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::fast(),
+    );
+    e.write_all(&std::fs::read(src).unwrap()).unwrap();
+    e.finish().unwrap();
+    gz
+}
+
+fn sha256_hex(p: &std::path::Path) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(std::fs::read(p).unwrap())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[test]

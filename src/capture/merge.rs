@@ -112,6 +112,10 @@ pub struct MergedReader {
     /// Blocks handed to workers, kept so that their buffers can be reused once the workers
     /// are done with them (no fresh 4 MB allocation and page faults per block).
     retired: VecDeque<Arc<Block>>,
+    /// Hash the files (the reader whose summaries the report uses).
+    hash: bool,
+    /// Per input: read no further than this many bytes ([`FileReader::limit`]).
+    caps: Vec<u64>,
 }
 
 /// Blocks kept for reuse (bounds the memory held for it).
@@ -176,6 +180,8 @@ impl MergedReader {
                 block_size: BLOCK_SIZE,
                 spare: Vec::new(),
                 retired: VecDeque::new(),
+                hash: true,
+                caps: Vec::new(),
             },
             errors,
         )
@@ -186,9 +192,28 @@ impl MergedReader {
         self
     }
 
+    /// Do not hash the files: a replica of another reader of the same files, whose summaries
+    /// are not used.
+    pub fn unhashed(mut self) -> Self {
+        self.hash = false;
+        self
+    }
+
+    /// Read input `i` no further than `caps[i]` bytes (see [`FileReader::limit`]).
+    pub fn with_caps(mut self, caps: Vec<u64>) -> Self {
+        self.caps = caps;
+        self
+    }
+
     fn activate(&mut self, p: Pending) {
         match FileReader::open(&p.path, p.input, self.max_record) {
             Ok(mut reader) => {
+                if !self.hash {
+                    reader.unhashed();
+                }
+                if let Some(&cap) = self.caps.get(p.input as usize) {
+                    reader.limit(cap);
+                }
                 let buf = self.spare.pop().unwrap_or_default();
                 match reader.next_block(buf, self.block_size) {
                     Some(b) => self.active.push(Cursor {
