@@ -1,12 +1,12 @@
 //! Offline analysis: read the inputs, run the engine (one thread, or sharded workers), merge.
 //!
 //! With `threads > 1` each frame belongs to one worker, chosen by a direction-symmetric hash of
-//! its IP addresses ([`shard_of`]). Uncompressed regular files are read by every worker, each
-//! keeping the frames of its shard (`run_replicated`); compressed files, pipes and devices
-//! are read once by the calling thread, which hands workers batches (shared blocks plus the
-//! indices of their frames) over bounded channels, so memory stays bounded when the workers
-//! fall behind (`run_sharded`). The merged result is the same whatever the number of workers
-//! and either way, except where a per-worker bound was hit (the bound is per worker).
+//! its IP addresses ([`shard_of`]). Uncompressed files are read by every worker, each keeping
+//! the frames of its shard (`run_replicated`). Compressed files are inflated once, by the
+//! calling thread, which hands workers batches (shared blocks plus the indices of their frames)
+//! over bounded channels, so memory stays bounded when the workers fall behind
+//! (`run_sharded`). The merged result is the same whatever the number of workers and either
+//! way, except where a per-worker bound was hit (the bound is per worker).
 
 use crate::capture::merge::{MergedReader, open_paths};
 use crate::capture::{BLOCK_SIZE, InputError, InputSummary, SHARDED_BLOCK_SIZE};
@@ -95,17 +95,18 @@ fn run_single(reader: &mut MergedReader, limits: &Limits, progress: Option<Progr
 }
 
 /// Sizes of the inputs when every one is an uncompressed regular file (which each worker can
-/// read for itself); `None` otherwise (gzip, pipes, devices).
+/// read for itself); `None` otherwise (gzip; pipes and devices, which the reader refuses).
 fn plain_file_sizes(files: &[PathBuf]) -> Option<Vec<u64>> {
     use std::io::Read;
     files
         .iter()
         .map(|p| {
-            let meta = std::fs::metadata(p).ok()?;
+            // Only regular files are opened here: a read from a pipe would take its bytes.
+            let meta = std::fs::metadata(p).ok().filter(|m| m.is_file())?;
             let mut magic = [0u8; 2];
             let mut f = std::fs::File::open(p).ok()?;
             let gzip = f.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b];
-            (meta.is_file() && !gzip).then_some(meta.len())
+            (!gzip).then_some(meta.len())
         })
         .collect()
 }
@@ -192,7 +193,7 @@ struct Work {
 /// Marks a sweep in [`Work::idx`].
 const SWEEP: u32 = 1 << 31;
 
-/// Sharded analysis of inputs only one reader can read (compressed files, pipes, devices):
+/// Sharded analysis of inputs only one reader should read (compressed files: inflating them once):
 /// the calling thread reads and merges them and hands each worker the frames of its shard.
 fn run_sharded(
     reader: &mut MergedReader,

@@ -89,6 +89,12 @@ fn empty_file_zero_packets_and_empty_directory() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("empty file"));
 
+    // a device (or a pipe) is refused by name, not mistaken for an empty file
+    let out = otscope().args(["analyze", "/dev/null"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/dev/null: not a regular file"), "{err}");
+
     // a valid pcap header and no packets: analysed, zero packets, exit 0
     let mut zero = tempfile::NamedTempFile::new().unwrap();
     zero.write_all(&[

@@ -249,6 +249,12 @@ impl FileReader {
         if meta.is_dir() {
             return Err(err("is a directory".into()));
         }
+        if !meta.is_file() {
+            // A pipe is read twice (a peek for its first timestamp, then the run): only files.
+            return Err(err(
+                "not a regular file (a pipe or a device): save the capture to a file".into(),
+            ));
+        }
         if meta.len() == 0 {
             return Err(err("empty file (0 bytes): not a capture".into()));
         }
