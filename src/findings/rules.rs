@@ -5,7 +5,7 @@ use crate::evidence::Evidence;
 use crate::flow::conv::{Conv, ConvKey};
 use crate::inventory::is_private;
 use crate::inventory::model::Asset;
-use crate::inventory::observation::{AuthAgg, Op, Transport, sorted};
+use crate::inventory::observation::{AuthAgg, Op, Transport, sorted, sorted_where};
 use crate::zones::{Severity, Verdict};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
@@ -528,10 +528,10 @@ pub fn zone_violations(cx: &mut Ctx<'_>) {
 pub fn control_from_outside(cx: &mut Ctx<'_>) {
     let assets = assets_by_ip(cx);
     let mut groups: OutsideOps = BTreeMap::new();
-    for (k, v) in sorted(&cx.analysis.store.ops) {
-        if !k.op.is_control() || !INDUSTRIAL.contains(&k.svc.proto) {
-            continue;
-        }
+    let ops = sorted_where(&cx.analysis.store.ops, |k| {
+        k.op.is_control() && INDUSTRIAL.contains(&k.svc.proto)
+    });
+    for (k, v) in ops {
         let client = assets.get(&k.client.to_string());
         let level = client.and_then(|a| a.level);
         let outside = match client.and_then(|a| a.zone.as_deref()) {
@@ -863,11 +863,10 @@ pub fn unauthenticated_ics(cx: &mut Ctx<'_>) {
 pub fn unauthenticated_control(cx: &mut Ctx<'_>) {
     let assets = assets_by_ip(cx);
     let mut groups: CtlOps = BTreeMap::new();
-    for (k, v) in sorted(&cx.analysis.store.ops) {
-        let control = k.op.is_control() || k.op == Op::ProgramUpload;
-        if !control || !NO_AUTH_ICS.contains(&k.svc.proto) {
-            continue;
-        }
+    let ops = sorted_where(&cx.analysis.store.ops, |k| {
+        (k.op.is_control() || k.op == Op::ProgramUpload) && NO_AUTH_ICS.contains(&k.svc.proto)
+    });
+    for (k, v) in ops {
         let g = groups
             .entry((k.svc.server, k.svc.transport, k.svc.port, k.svc.proto))
             .or_default();
@@ -934,13 +933,11 @@ pub fn unauthenticated_control(cx: &mut Ctx<'_>) {
 
 fn facts_of<'a>(cx: &Ctx<'a>, prefix: &str) -> FactsBySvc {
     let mut m: FactsBySvc = BTreeMap::new();
-    for (k, e) in sorted(&cx.analysis.store.facts) {
+    let facts = sorted_where(&cx.analysis.store.facts, |k| k.key.starts_with(prefix));
+    for (k, e) in facts {
         let crate::inventory::observation::Subject::Ip(ip) = k.subject else {
             continue;
         };
-        if !k.key.starts_with(prefix) {
-            continue;
-        }
         let g = m.entry((ip, k.transport, k.port)).or_default();
         g.0.entry(k.key).or_default().insert(k.value.clone());
         g.1.merge(e, 8);

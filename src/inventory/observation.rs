@@ -467,7 +467,16 @@ impl Store {
 
 /// A map's entries sorted by key (deterministic output from hash maps).
 pub fn sorted<K: Ord, V>(m: &HashMap<K, V, RandomState>) -> Vec<(&K, &V)> {
-    let mut v: Vec<(&K, &V)> = m.iter().collect();
+    sorted_where(m, |_| true)
+}
+
+/// The entries whose key passes `keep`, sorted by key (filtering first: a rule that wants a few
+/// keys out of a hundred thousand does not sort them all).
+pub fn sorted_where<K: Ord, V>(
+    m: &HashMap<K, V, RandomState>,
+    keep: impl Fn(&K) -> bool,
+) -> Vec<(&K, &V)> {
+    let mut v: Vec<(&K, &V)> = m.iter().filter(|(k, _)| keep(k)).collect();
     v.sort_unstable_by(|a, b| a.0.cmp(b.0));
     v
 }

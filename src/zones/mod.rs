@@ -740,10 +740,21 @@ pub fn segment(
             });
         }
     }
+    // Zones by name (the first of a name, as a scan would find): thousands of inferred zones
+    // times thousands of assets made a scan per asset the largest cost of this function.
+    let mut by_name: HashMap<&str, usize, ahash::RandomState> = HashMap::default();
+    for (i, z) in zones.iter().enumerate() {
+        by_name.entry(z.name.as_str()).or_insert(i);
+    }
+    let mut members: Vec<Vec<String>> = vec![Vec::new(); zones.len()];
     for (ip, p) in &placed {
-        if let Some(z) = zones.iter_mut().find(|z| z.name == p.zone) {
-            z.assets.push(ip.to_string());
+        if let Some(&i) = by_name.get(p.zone.as_str()) {
+            members[i].push(ip.to_string());
         }
+    }
+    drop(by_name);
+    for (z, m) in zones.iter_mut().zip(members) {
+        z.assets = m;
     }
     Segmentation {
         policy_model: match map.cfg().model {
