@@ -2,11 +2,12 @@
 //!
 //! With `threads > 1` each frame belongs to one worker, chosen by a direction-symmetric hash of
 //! its IP addresses ([`shard_of`]). Uncompressed files are read by every worker, each keeping
-//! the frames of its shard (`run_replicated`). Compressed files are inflated once, by the
-//! calling thread, which hands workers batches (shared blocks plus the indices of their frames)
-//! over bounded channels, so memory stays bounded when the workers fall behind
-//! (`run_sharded`). The merged result is the same whatever the number of workers and either
-//! way, except where a per-worker bound was hit (the bound is per worker).
+//! the frames of its shard (`run_replicated`), when there are no more workers than cores.
+//! Otherwise, and for compressed files (inflated once), the calling thread reads and hands
+//! workers batches (shared blocks plus the indices of their frames) over bounded channels, so
+//! memory stays bounded when the workers fall behind (`run_sharded`). The merged result is the
+//! same whatever the number of workers and either way, except where a per-worker bound was hit
+//! (the bound is per worker).
 
 use crate::capture::merge::{MergedReader, open_paths};
 use crate::capture::{BLOCK_SIZE, InputError, InputSummary, SHARDED_BLOCK_SIZE};
@@ -47,7 +48,9 @@ pub fn analyze(
 ) -> Analysis {
     let (expanded, reader) = open_paths(paths, limits.max_record_bytes);
     let threads = threads.max(1);
-    let caps = if threads > 1 {
+    // Every replicated reader reads every byte: worth it while each has a core of its own.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let caps = if threads > 1 && threads <= cores {
         plain_file_sizes(&expanded.files)
     } else {
         None
