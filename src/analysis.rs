@@ -9,7 +9,7 @@
 //! same whatever the number of workers and either way, except where a per-worker bound was hit
 //! (the bound is per worker).
 
-use crate::capture::merge::{MergedReader, open_paths};
+use crate::capture::merge::{MergedReader, expand_inputs, sizes_now};
 use crate::capture::{BLOCK_SIZE, InputError, InputSummary, SHARDED_BLOCK_SIZE};
 use crate::config::Limits;
 use crate::engine::{Counters, Engine, Shard, SweepClock, shard_of};
@@ -39,6 +39,18 @@ pub struct Analysis {
 /// Progress callback: bytes of captured data processed so far.
 pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
 
+/// How a run with several workers shares out its inputs (the report is the same either way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sharding {
+    /// `Replicated` while there are no more workers than cores, `Dispatch` beyond.
+    Auto,
+    /// Every worker reads the files itself and keeps the frames of its shard (uncompressed
+    /// files only: with a gzip input, `Dispatch`).
+    Replicated,
+    /// One reader hands every worker the frames of its shard.
+    Dispatch,
+}
+
 /// Analyse capture files (and directories of them).
 pub fn analyze(
     paths: &[PathBuf],
@@ -46,29 +58,51 @@ pub fn analyze(
     threads: usize,
     progress: Option<Progress<'_>>,
 ) -> Analysis {
-    let (expanded, reader) = open_paths(paths, limits.max_record_bytes);
+    analyze_with(paths, limits, threads, progress, Sharding::Auto)
+}
+
+/// [`analyze`] with a choice of [`Sharding`].
+pub fn analyze_with(
+    paths: &[PathBuf],
+    limits: &Limits,
+    threads: usize,
+    progress: Option<Progress<'_>>,
+    sharding: Sharding,
+) -> Analysis {
+    let mut expanded = expand_inputs(paths);
+    // A run reads its files as they were when it began: every reader stops at these sizes, so
+    // all of them see the same frames even while a capture is still being written.
+    let caps = sizes_now(&expanded.files);
+    let (reader, errs) =
+        MergedReader::open_with(&expanded.files, limits.max_record_bytes, caps.clone(), true);
+    expanded.errors.extend(errs);
     let threads = threads.max(1);
     // Every replicated reader reads every byte: worth it while each has a core of its own.
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let caps = if threads > 1 && threads <= cores {
-        plain_file_sizes(&expanded.files)
+    let replicate = threads > 1
+        && match sharding {
+            Sharding::Auto => threads <= cores,
+            Sharding::Replicated => true,
+            Sharding::Dispatch => false,
+        }
+        && all_uncompressed(&expanded.files);
+    let (shards, reader) = if threads == 1 {
+        let mut reader = reader.with_block_size(BLOCK_SIZE);
+        (vec![run_single(&mut reader, limits, progress)], reader)
+    } else if replicate {
+        let reader = reader.with_block_size(BLOCK_SIZE);
+        let (shards, reader, replicas) =
+            run_replicated(&expanded.files, reader, caps, limits, threads, progress);
+        expanded.errors.extend(disagreements(
+            &expanded.files,
+            reader.summaries_so_far(),
+            &replicas,
+        ));
+        (shards, reader)
     } else {
-        None
-    };
-    let (shards, reader) = match caps {
-        _ if threads == 1 => {
-            let mut reader = reader.with_block_size(BLOCK_SIZE);
-            (vec![run_single(&mut reader, limits, progress)], reader)
-        }
-        Some(caps) => {
-            let reader = reader.with_block_size(BLOCK_SIZE).with_caps(caps.clone());
-            run_replicated(&expanded.files, reader, caps, limits, threads, progress)
-        }
-        None => {
-            let mut reader = reader.with_block_size(SHARDED_BLOCK_SIZE);
-            let shards = run_sharded(&mut reader, limits, threads, progress);
-            (shards, reader)
-        }
+        let mut reader = reader.with_block_size(SHARDED_BLOCK_SIZE);
+        let shards = run_sharded(&mut reader, limits, threads, progress);
+        (shards, reader)
     };
     let summaries = reader.summaries();
     let inputs = summaries.into_iter().flatten().collect();
@@ -78,6 +112,43 @@ pub fn analyze(
     a.skipped = expanded.skipped;
     a.threads = threads;
     a
+}
+
+/// What identifies the frames a reader saw of one input: packets, captured bytes, and the
+/// offset and frame where it stopped early.
+type Seen = (u64, u64, Option<(u64, u64)>);
+
+fn seen(s: &Option<InputSummary>) -> Option<Seen> {
+    s.as_ref().map(|s| {
+        let stop = s.stopped.as_ref().map(|x| (x.offset, x.after_frame));
+        (s.packets, s.bytes, stop)
+    })
+}
+
+/// Inputs a replica read differently from the primary reader (the file was replaced, shrank
+/// or became unreadable during the run): the shards of those workers may miss frames, and the
+/// run says so instead of reporting a partial analysis as a whole one.
+fn disagreements(
+    files: &[PathBuf],
+    primary: &[Option<InputSummary>],
+    replicas: &[Vec<Option<InputSummary>>],
+) -> Vec<InputError> {
+    let mut out = Vec::new();
+    for (i, path) in files.iter().enumerate() {
+        let p = seen(primary.get(i).unwrap_or(&None));
+        if replicas
+            .iter()
+            .any(|r| seen(r.get(i).unwrap_or(&None)) != p)
+        {
+            out.push(InputError {
+                path: path.display().to_string(),
+                error: "the file changed while it was read (the workers saw different contents): \
+                        frames may be missing; analyse a copy, or use --threads 1"
+                    .into(),
+            });
+        }
+    }
+    out
 }
 
 fn run_single(reader: &mut MergedReader, limits: &Limits, progress: Option<Progress<'_>>) -> Shard {
@@ -97,21 +168,22 @@ fn run_single(reader: &mut MergedReader, limits: &Limits, progress: Option<Progr
     engine.finish()
 }
 
-/// Sizes of the inputs when every one is an uncompressed regular file (which each worker can
-/// read for itself); `None` otherwise (gzip; pipes and devices, which the reader refuses).
-fn plain_file_sizes(files: &[PathBuf]) -> Option<Vec<u64>> {
+/// Every input is a regular file that is not gzip-compressed (each worker can read it for
+/// itself; a gzip file is inflated once instead).
+fn all_uncompressed(files: &[PathBuf]) -> bool {
     use std::io::Read;
-    files
-        .iter()
-        .map(|p| {
-            // Only regular files are opened here: a read from a pipe would take its bytes.
-            let meta = std::fs::metadata(p).ok().filter(|m| m.is_file())?;
-            let mut magic = [0u8; 2];
-            let mut f = std::fs::File::open(p).ok()?;
-            let gzip = f.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b];
-            (!gzip).then_some(meta.len())
-        })
-        .collect()
+    files.iter().all(|p| {
+        // Only regular files are opened here: a read from a pipe would take its bytes.
+        if !std::fs::metadata(p).is_ok_and(|m| m.is_file()) {
+            return false;
+        }
+        let mut magic = [0u8; 2];
+        let gzip = std::fs::File::open(p)
+            .and_then(|mut f| f.read_exact(&mut magic))
+            .is_ok()
+            && magic == [0x1f, 0x8b];
+        !gzip
+    })
 }
 
 /// Sharded analysis of uncompressed regular files: every worker reads the whole merged stream
@@ -120,8 +192,9 @@ fn plain_file_sizes(files: &[PathBuf]) -> Option<Vec<u64>> {
 /// analyses frames its own core just copied from the page cache, which on a small machine
 /// beats one reader handing frames to workers. Worker 0 runs on the calling thread with the
 /// reader the report's input summaries (and digests) come from; the others read unhashed
-/// replicas. All of them stop at the sizes the files had when the run started (`caps`), so
-/// they see the same frames even if a file grows meanwhile.
+/// replicas, whose summaries come back to be compared with it. All of them stop at the sizes
+/// the files had when the run started (`caps`), so they see the same frames even if a file
+/// grows meanwhile.
 fn run_replicated(
     files: &[PathBuf],
     mut reader: MergedReader,
@@ -129,7 +202,7 @@ fn run_replicated(
     limits: &Limits,
     n: usize,
     progress: Option<Progress<'_>>,
-) -> (Vec<Shard>, MergedReader) {
+) -> (Vec<Shard>, MergedReader, Vec<Vec<Option<InputSummary>>>) {
     fn work(
         reader: &mut MergedReader,
         limits: &Limits,
@@ -165,25 +238,26 @@ fn run_replicated(
                 std::thread::Builder::new()
                     .name(format!("otscope-worker-{k}"))
                     .spawn_scoped(s, move || {
-                        let (replica, _) = MergedReader::open(files, lim.max_record_bytes);
-                        let mut replica = replica
-                            .with_block_size(BLOCK_SIZE)
-                            .unhashed()
-                            .with_caps(caps);
-                        work(&mut replica, &lim, k, n, None)
+                        let (replica, _) =
+                            MergedReader::open_with(files, lim.max_record_bytes, caps, false);
+                        let mut replica = replica.with_block_size(BLOCK_SIZE);
+                        let shard = work(&mut replica, &lim, k, n, None);
+                        (shard, replica.summaries())
                     })
                     .expect("spawn worker thread")
             })
             .collect();
         let mut shards = vec![work(&mut reader, limits, 0, n, progress)];
-        shards.extend(
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))),
-        );
-        shards
+        let mut replicas = Vec::new();
+        for h in handles {
+            let (shard, seen) = h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            shards.push(shard);
+            replicas.push(seen);
+        }
+        (shards, replicas)
     });
-    (shards, reader)
+    let (shards, replicas) = shards;
+    (shards, reader, replicas)
 }
 
 struct Work {
@@ -358,5 +432,58 @@ mod tests {
         for threads in [2, 3, 4] {
             assert_eq!(run(threads), one, "{threads} workers");
         }
+        for how in [Sharding::Replicated, Sharding::Dispatch] {
+            let a = analyze_with(&paths, &Limits::default(), 3, None, how);
+            let got = (a.counters.flow_table.expired, a.counters.flows);
+            assert_eq!(got, (one.0, one.1), "{how:?}");
+            assert!(a.input_errors.is_empty());
+        }
+    }
+
+    #[test]
+    fn a_replica_that_read_other_contents_is_reported() {
+        let pcap = |n: u8| {
+            let mut v = vec![
+                0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0,
+                0, 0,
+            ];
+            for i in 0..n {
+                let f = udp_frame(i + 1, 1, i as u16);
+                v.extend_from_slice(&(100 + i as u32).to_le_bytes());
+                v.extend_from_slice(&0u32.to_le_bytes());
+                v.extend_from_slice(&(f.len() as u32).to_le_bytes());
+                v.extend_from_slice(&(f.len() as u32).to_le_bytes());
+                v.extend_from_slice(&f);
+            }
+            let mut file = tempfile::NamedTempFile::new().unwrap();
+            file.write_all(&v).unwrap();
+            file
+        };
+        let (whole, shorter) = (pcap(5), pcap(3));
+        let read = |f: &tempfile::NamedTempFile, primary: bool| {
+            let files = vec![f.path().to_path_buf()];
+            let (mut r, _) = MergedReader::open_with(&files, 1 << 16, Vec::new(), primary);
+            r.for_each(|_| {});
+            r.summaries()
+        };
+        let files = vec![whole.path().to_path_buf()];
+        let primary = read(&whole, true);
+        // The same contents: nothing to say (the replica's empty digest does not count).
+        assert!(disagreements(&files, &primary, &[read(&whole, false)]).is_empty());
+        // The file was replaced by a shorter one before a replica read it.
+        let e = disagreements(
+            &files,
+            &primary,
+            &[read(&whole, false), read(&shorter, false)],
+        );
+        assert_eq!(e.len(), 1);
+        assert!(
+            e[0].error.contains("changed while it was read"),
+            "{}",
+            e[0].error
+        );
+        // A replica that could not open it at all.
+        let e = disagreements(&files, &primary, &[vec![None]]);
+        assert_eq!(e.len(), 1);
     }
 }

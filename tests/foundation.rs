@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use otscope::analysis::analyze;
+use otscope::analysis::{Sharding, analyze_with};
 use otscope::config::Limits;
 use otscope::flow::conv::ConvKey;
 use std::collections::BTreeMap;
@@ -181,8 +181,8 @@ fn reports_are_deterministic_and_independent_of_thread_count() {
         capture("public/enip/iti__EIP-IPAddressChangeAttempt.pcap"),
         capture("public/modbus/iti__ModbusTCP.pcap"),
     ];
-    let render = |paths: &[PathBuf], threads: usize| {
-        let a = analyze(paths, &Limits::default(), threads, None);
+    let render = |paths: &[PathBuf], threads: usize, how: Sharding| {
+        let a = analyze_with(paths, &Limits::default(), threads, None, how);
         let r = otscope::build_report(
             &a,
             &otscope::inventory::signatures::Signatures::builtin(),
@@ -191,18 +191,37 @@ fn reports_are_deterministic_and_independent_of_thread_count() {
         );
         otscope::report::json::render(&r)
     };
-    let one = render(&paths, 1);
-    assert_eq!(one, render(&paths, 1), "same input, same bytes");
-    // Uncompressed files: every worker reads them itself.
-    assert_eq!(one, render(&paths, 2), "two workers, same report");
-    assert_eq!(one, render(&paths, 3), "three workers, same report");
+    let one = render(&paths, 1, Sharding::Auto);
+    assert_eq!(
+        one,
+        render(&paths, 1, Sharding::Auto),
+        "same input, same bytes"
+    );
     assert!(one.contains(&sha256_hex(&paths[0])), "digest of the input");
-    // Compressed files: one reader hands frames to the workers.
+    for threads in [2, 3] {
+        // Every worker reads the files itself; one reader hands frames out.
+        for how in [Sharding::Auto, Sharding::Replicated, Sharding::Dispatch] {
+            assert_eq!(
+                one,
+                render(&paths, threads, how),
+                "{threads} workers, {how:?}"
+            );
+        }
+    }
+    // Compressed files are inflated once and handed out, whatever is asked.
     let dir = tempfile::tempdir().unwrap();
     let gz: Vec<_> = paths.iter().map(|p| gzip_copy(p, dir.path())).collect();
-    let one = render(&gz, 1);
-    assert_eq!(one, render(&gz, 2), "two workers fed by one reader");
-    assert_eq!(one, render(&gz, 3), "three workers fed by one reader");
+    let one = render(&gz, 1, Sharding::Auto);
+    assert_eq!(
+        one,
+        render(&gz, 2, Sharding::Replicated),
+        "two workers fed by one reader"
+    );
+    assert_eq!(
+        one,
+        render(&gz, 3, Sharding::Auto),
+        "three workers fed by one reader"
+    );
 }
 
 fn gzip_copy(src: &std::path::Path, dir: &std::path::Path) -> PathBuf {

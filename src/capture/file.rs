@@ -91,10 +91,10 @@ struct BgHash {
 }
 
 impl BgHash {
-    fn start(path: &Path, sha: Sha256, from: u64) -> io::Result<BgHash> {
+    fn start(path: &Path, sha: Sha256, from: u64, cap: u64) -> io::Result<BgHash> {
         use std::io::{Seek, SeekFrom};
-        let mut f = File::open(path)?;
-        f.seek(SeekFrom::Start(from))?;
+        let mut f = File::open(path)?.take(cap.saturating_sub(from));
+        f.get_mut().seek(SeekFrom::Start(from))?;
         let reader_pos = Arc::new(AtomicU64::new(from));
         let cancel = Arc::new(AtomicBool::new(false));
         let (pos, stop) = (reader_pos.clone(), cancel.clone());
@@ -221,8 +221,10 @@ pub struct FileReader {
     file_len: u64,
     /// A read error seen with the last fill, reported where parsing stops.
     read_error: Option<String>,
-    /// Size of a regular file on disk (0 for pipes and devices, which cannot be opened twice).
+    /// Size of the file on disk, or `cap` if smaller.
     regular_len: u64,
+    /// Bytes of the file this reader may read (see [`FileReader::open_with`]).
+    cap: u64,
     /// The background hash, once started.
     bg: Option<BgHash>,
     /// Record index of the last block, reused.
@@ -241,6 +243,20 @@ pub struct FileReader {
 impl FileReader {
     /// Open a file and check that it is a capture. Errors name what is wrong in one line.
     pub fn open(path: &Path, input: u16, max_record: usize) -> Result<FileReader, InputError> {
+        Self::open_with(path, input, max_record, u64::MAX, true)
+    }
+
+    /// [`FileReader::open`] that reads no more than the first `cap` bytes of the file, as if it
+    /// ended there (a run reads its files as they were when it began, even if a capture is still
+    /// being written, so that every reader of a file sees the same frames), and hashes the file
+    /// only if `hash` (a second reader of a file another reader hashes has an empty digest).
+    pub fn open_with(
+        path: &Path,
+        input: u16,
+        max_record: usize,
+        cap: u64,
+        hash: bool,
+    ) -> Result<FileReader, InputError> {
         let err = |e: String| InputError {
             path: path.display().to_string(),
             error: e,
@@ -255,15 +271,16 @@ impl FileReader {
                 "not a regular file (a pipe or a device): save the capture to a file".into(),
             ));
         }
-        if meta.len() == 0 {
+        let len = meta.len().min(cap);
+        if len == 0 {
             return Err(err("empty file (0 bytes): not a capture".into()));
         }
         let f = File::open(path).map_err(|e| err(describe_io(&e)))?;
         let mut plain = Hashing {
             inner: f,
-            sha: Some(Sha256::new()),
+            sha: None,
             n: 0,
-            cap: u64::MAX,
+            cap,
         };
         let mut magic = [0u8; 2];
         let got = plain.read(&mut magic).map_err(|e| err(describe_io(&e)))?;
@@ -271,9 +288,9 @@ impl FileReader {
         let f = File::open(path).map_err(|e| err(describe_io(&e)))?;
         let plain = Hashing {
             inner: f,
-            sha: Some(Sha256::new()),
+            sha: hash.then(Sha256::new),
             n: 0,
-            cap: u64::MAX,
+            cap,
         };
         let compressed = got == 2 && magic == [0x1f, 0x8b];
         let mut src = if compressed {
@@ -341,9 +358,10 @@ impl FileReader {
             carry_off: skip as u64,
             number: 0,
             eof: false,
-            file_len: if compressed { u64::MAX } else { meta.len() },
+            file_len: if compressed { u64::MAX } else { len },
             read_error: None,
-            regular_len: if meta.is_file() { meta.len() } else { 0 },
+            regular_len: len,
+            cap,
             bg: None,
             spare_recs: Vec::new(),
             sha256: String::new(),
@@ -359,23 +377,6 @@ impl FileReader {
 
     pub fn input(&self) -> u16 {
         self.input
-    }
-
-    /// Do not hash this file (a second reader of a file another reader hashes); its summary
-    /// then has an empty digest. Call before the first block.
-    pub fn unhashed(&mut self) {
-        if let Some(src) = self.src.as_mut() {
-            src.hashing().sha = None;
-        }
-    }
-
-    /// Read no more than the first `bytes` of the file, as if it ended there: readers that
-    /// share out one file see the same frames even if the file grows meanwhile (a capture
-    /// still being written). Call before the first block.
-    pub fn limit(&mut self, bytes: u64) {
-        if let Some(src) = self.src.as_mut() {
-            src.hashing().cap = bytes;
-        }
     }
 
     /// Bytes read from the file so far (plain files: the stream offset).
@@ -538,7 +539,7 @@ impl FileReader {
         let Some(src) = self.src.as_mut() else { return };
         let h = src.hashing();
         let Some(sha) = h.sha.take() else { return };
-        match BgHash::start(&self.path, sha.clone(), h.n) {
+        match BgHash::start(&self.path, sha.clone(), h.n, self.cap) {
             Ok(bg) => self.bg = Some(bg),
             // Could not open the file again: keep hashing inline.
             Err(_) => h.sha = Some(sha),
@@ -647,11 +648,7 @@ mod tests {
         let f = write_tmp(&bytes, false);
         let at_start = 24 + 10 * 116;
         for (hash, block) in [(true, 64), (false, 64), (false, 1 << 20)] {
-            let mut r = FileReader::open(f.path(), 0, 65536).unwrap();
-            r.limit(at_start);
-            if !hash {
-                r.unhashed();
-            }
+            let mut r = FileReader::open_with(f.path(), 0, 65536, at_start, hash).unwrap();
             let mut n = 0;
             let mut buf = Vec::new();
             while let Some(b) = r.next_block(buf, block) {
@@ -660,13 +657,49 @@ mod tests {
             }
             let s = r.summary();
             assert_eq!((n, s.packets), (10, 10), "block {block}");
-            assert!(
-                s.stopped.is_none(),
-                "the limit is a clean end: {:?}",
-                s.stopped
-            );
+            assert!(s.stopped.is_none(), "a clean end: {:?}", s.stopped);
             assert_eq!(s.sha256.is_empty(), !hash);
+            assert_eq!(s.file_bytes, at_start);
         }
+        // A cap inside the header: as if the file were that short.
+        let e = FileReader::open_with(f.path(), 0, 65536, 10, true)
+            .err()
+            .unwrap();
+        assert!(
+            e.error.contains("truncated pcap file header"),
+            "{}",
+            e.error
+        );
+        let e = FileReader::open_with(f.path(), 0, 65536, 0, true)
+            .err()
+            .unwrap();
+        assert!(e.error.contains("empty file"), "{}", e.error);
+    }
+
+    #[test]
+    fn a_large_file_hashed_in_background_is_hashed_up_to_the_cap() {
+        // Over BG_HASH_MIN_FILE, read in blocks large enough to hash in background.
+        let bytes = pcap_bytes(150_000, 100);
+        assert!(bytes.len() as u64 > BG_HASH_MIN_FILE);
+        let f = write_tmp(&bytes, false);
+        let cap = 24 + 100_000 * 116;
+        let mut r = FileReader::open_with(f.path(), 0, 65536, cap, true).unwrap();
+        let mut buf = Vec::new();
+        let mut n = 0;
+        while let Some(b) = r.next_block(buf, 1 << 20) {
+            n += b.recs.len();
+            buf = b.data;
+        }
+        let s = r.summary();
+        assert_eq!((n, s.packets, s.file_bytes), (100_000, 100_000, cap));
+        let want: String = Sha256::digest(&bytes[..cap as usize])
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(
+            s.sha256, want,
+            "the digest of what was read, not of the whole file"
+        );
     }
 
     #[test]

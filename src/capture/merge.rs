@@ -112,9 +112,9 @@ pub struct MergedReader {
     /// Blocks handed to workers, kept so that their buffers can be reused once the workers
     /// are done with them (no fresh 4 MB allocation and page faults per block).
     retired: VecDeque<Arc<Block>>,
-    /// Hash the files (the reader whose summaries the report uses).
-    hash: bool,
-    /// Per input: read no further than this many bytes ([`FileReader::limit`]).
+    /// The reader whose summaries the report uses: hashes the files and warns.
+    primary: bool,
+    /// Per input: read no further than this many bytes ([`FileReader::open_with`]).
     caps: Vec<u64>,
 }
 
@@ -146,12 +146,26 @@ impl MergedReader {
     /// Check every file; those that are not captures come back as errors, the run goes on
     /// with the rest. Input `i` of the report is `files[i]`.
     pub fn open(files: &[PathBuf], max_record: usize) -> (MergedReader, Vec<InputError>) {
+        Self::open_with(files, max_record, Vec::new(), true)
+    }
+
+    /// [`MergedReader::open`] reading input `i` no further than `caps[i]` bytes (see
+    /// [`FileReader::open_with`]; missing entries: no cap). A reader that is not `primary` is a
+    /// replica of another over the same files: it does not hash them (its summaries carry no
+    /// digest) and leaves warnings to the primary.
+    pub fn open_with(
+        files: &[PathBuf],
+        max_record: usize,
+        caps: Vec<u64>,
+        primary: bool,
+    ) -> (MergedReader, Vec<InputError>) {
         let mut pending = Vec::new();
         let mut errors = Vec::new();
         let mut summaries = Vec::new();
+        let cap = |i: usize| caps.get(i).copied().unwrap_or(u64::MAX);
         for (i, path) in files.iter().enumerate() {
             summaries.push(None);
-            match FileReader::open(path, i as u16, max_record) {
+            match FileReader::open_with(path, i as u16, max_record, cap(i), primary) {
                 Ok(mut r) => {
                     // Peek the first timestamp with a small read, then close the file.
                     match r.next_block(Vec::new(), 64 << 10) {
@@ -180,8 +194,8 @@ impl MergedReader {
                 block_size: BLOCK_SIZE,
                 spare: Vec::new(),
                 retired: VecDeque::new(),
-                hash: true,
-                caps: Vec::new(),
+                primary,
+                caps,
             },
             errors,
         )
@@ -192,28 +206,10 @@ impl MergedReader {
         self
     }
 
-    /// Do not hash the files: a replica of another reader of the same files, whose summaries
-    /// are not used.
-    pub fn unhashed(mut self) -> Self {
-        self.hash = false;
-        self
-    }
-
-    /// Read input `i` no further than `caps[i]` bytes (see [`FileReader::limit`]).
-    pub fn with_caps(mut self, caps: Vec<u64>) -> Self {
-        self.caps = caps;
-        self
-    }
-
     fn activate(&mut self, p: Pending) {
-        match FileReader::open(&p.path, p.input, self.max_record) {
+        let cap = self.caps.get(p.input as usize).copied().unwrap_or(u64::MAX);
+        match FileReader::open_with(&p.path, p.input, self.max_record, cap, self.primary) {
             Ok(mut reader) => {
-                if !self.hash {
-                    reader.unhashed();
-                }
-                if let Some(&cap) = self.caps.get(p.input as usize) {
-                    reader.limit(cap);
-                }
                 let buf = self.spare.pop().unwrap_or_default();
                 match reader.next_block(buf, self.block_size) {
                     Some(b) => self.active.push(Cursor {
@@ -227,7 +223,9 @@ impl MergedReader {
             // The file changed or vanished since it was checked.
             Err(e) => {
                 self.summaries[p.input as usize] = None;
-                warn!("otscope: {e}");
+                if self.primary {
+                    warn!("otscope: {e}");
+                }
             }
         }
     }
@@ -351,6 +349,11 @@ impl MergedReader {
     pub fn summaries(self) -> Vec<Option<InputSummary>> {
         self.summaries
     }
+
+    /// The summaries without consuming the reader (complete once the stream is drained).
+    pub fn summaries_so_far(&self) -> &[Option<InputSummary>] {
+        &self.summaries
+    }
 }
 
 /// Convenience: the files of `paths` (directories expanded), merged.
@@ -359,6 +362,15 @@ pub fn open_paths(paths: &[PathBuf], max_record: usize) -> (Expanded, MergedRead
     let (reader, errs) = MergedReader::open(&x.files, max_record);
     x.errors.extend(errs);
     (x, reader)
+}
+
+/// Sizes of the files now (`u64::MAX` for one that cannot be read: the reader reports it): the
+/// caps with which a run reads its inputs as they were when it began.
+pub fn sizes_now(files: &[PathBuf]) -> Vec<u64> {
+    files
+        .iter()
+        .map(|p| std::fs::metadata(p).map_or(u64::MAX, |m| m.len()))
+        .collect()
 }
 
 /// Display form of a path for the report.
