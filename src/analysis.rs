@@ -79,25 +79,22 @@ pub fn analyze_with(
     let threads = threads.max(1);
     // Every replicated reader reads every byte: worth it while each has a core of its own.
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // A gzip file is inflated once, not by every worker.
     let replicate = threads > 1
         && match sharding {
             Sharding::Auto => threads <= cores,
             Sharding::Replicated => true,
             Sharding::Dispatch => false,
         }
-        && all_uncompressed(&expanded.files);
+        && !reader.any_compressed();
     let (shards, reader) = if threads == 1 {
         let mut reader = reader.with_block_size(BLOCK_SIZE);
-        (vec![run_single(&mut reader, limits, progress)], reader)
+        (vec![run_shard(&mut reader, limits, 0, 1, progress)], reader)
     } else if replicate {
         let reader = reader.with_block_size(BLOCK_SIZE);
-        let (shards, reader, replicas) =
+        let (shards, reader, errors) =
             run_replicated(&expanded.files, reader, caps, limits, threads, progress);
-        expanded.errors.extend(disagreements(
-            &expanded.files,
-            reader.summaries_so_far(),
-            &replicas,
-        ));
+        expanded.errors.extend(errors);
         (shards, reader)
     } else {
         let mut reader = reader.with_block_size(SHARDED_BLOCK_SIZE);
@@ -151,12 +148,26 @@ fn disagreements(
     out
 }
 
-fn run_single(reader: &mut MergedReader, limits: &Limits, progress: Option<Progress<'_>>) -> Shard {
-    let mut engine = Engine::new(limits);
-    let mut bytes = 0u64;
-    let mut next_report = 0u64;
+/// Shard `k` of `n` over the whole merged stream of `reader`: the run's sweep clock ticks on
+/// every frame, the engine processes the frames of its shard ([`shard_of`]; with `n` = 1,
+/// every frame).
+fn run_shard(
+    reader: &mut MergedReader,
+    limits: &Limits,
+    k: usize,
+    n: usize,
+    progress: Option<Progress<'_>>,
+) -> Shard {
+    let mut engine = Engine::worker(limits);
+    let mut clock = SweepClock::default();
+    let (mut bytes, mut next_report) = (0u64, 0u64);
     reader.for_each(|f| {
-        engine.process(f);
+        if clock.tick(f.ts) {
+            engine.sweep(f.ts);
+        }
+        if shard_of(f, n) == k {
+            engine.process(f);
+        }
         if let Some(p) = progress {
             bytes += f.data.len() as u64 + 16;
             if bytes >= next_report {
@@ -168,33 +179,13 @@ fn run_single(reader: &mut MergedReader, limits: &Limits, progress: Option<Progr
     engine.finish()
 }
 
-/// Every input is a regular file that is not gzip-compressed (each worker can read it for
-/// itself; a gzip file is inflated once instead).
-fn all_uncompressed(files: &[PathBuf]) -> bool {
-    use std::io::Read;
-    files.iter().all(|p| {
-        // Only regular files are opened here: a read from a pipe would take its bytes.
-        if !std::fs::metadata(p).is_ok_and(|m| m.is_file()) {
-            return false;
-        }
-        let mut magic = [0u8; 2];
-        let gzip = std::fs::File::open(p)
-            .and_then(|mut f| f.read_exact(&mut magic))
-            .is_ok()
-            && magic == [0x1f, 0x8b];
-        !gzip
-    })
-}
-
-/// Sharded analysis of uncompressed regular files: every worker reads the whole merged stream
-/// itself and processes the frames of its shard ([`shard_of`]), running the run's sweep clock
-/// on every frame. Nothing crosses between cores while the capture is read: each worker
-/// analyses frames its own core just copied from the page cache, which on a small machine
-/// beats one reader handing frames to workers. Worker 0 runs on the calling thread with the
-/// reader the report's input summaries (and digests) come from; the others read unhashed
-/// replicas, whose summaries come back to be compared with it. All of them stop at the sizes
-/// the files had when the run started (`caps`), so they see the same frames even if a file
-/// grows meanwhile.
+/// Sharded analysis of uncompressed files: every worker reads the whole merged stream itself
+/// and processes the frames of its shard ([`run_shard`]). Nothing crosses between cores while
+/// the capture is read: each worker analyses frames its own core just copied from the page
+/// cache, which on a small machine beats one reader handing frames to workers. Worker 0 runs
+/// on the calling thread with the primary reader, whose input summaries (and digests) the
+/// report uses; the others read replicas, which stop at the same sizes (`caps`). An input a
+/// replica read differently from the primary comes back as an error.
 fn run_replicated(
     files: &[PathBuf],
     mut reader: MergedReader,
@@ -202,35 +193,8 @@ fn run_replicated(
     limits: &Limits,
     n: usize,
     progress: Option<Progress<'_>>,
-) -> (Vec<Shard>, MergedReader, Vec<Vec<Option<InputSummary>>>) {
-    fn work(
-        reader: &mut MergedReader,
-        limits: &Limits,
-        k: usize,
-        n: usize,
-        progress: Option<Progress<'_>>,
-    ) -> Shard {
-        let mut engine = Engine::worker(limits);
-        let mut clock = SweepClock::default();
-        let (mut bytes, mut next_report) = (0u64, 0u64);
-        reader.for_each(|f| {
-            if clock.tick(f.ts) {
-                engine.sweep(f.ts);
-            }
-            if shard_of(f, n) == k {
-                engine.process(f);
-            }
-            if let Some(p) = progress {
-                bytes += f.data.len() as u64 + 16;
-                if bytes >= next_report {
-                    p(bytes);
-                    next_report = bytes + (8 << 20);
-                }
-            }
-        });
-        engine.finish()
-    }
-    let shards = std::thread::scope(|s| {
+) -> (Vec<Shard>, MergedReader, Vec<InputError>) {
+    let (shards, replicas) = std::thread::scope(|s| {
         let handles: Vec<_> = (1..n)
             .map(|k| {
                 let lim = limits.clone();
@@ -241,13 +205,13 @@ fn run_replicated(
                         let (replica, _) =
                             MergedReader::open_with(files, lim.max_record_bytes, caps, false);
                         let mut replica = replica.with_block_size(BLOCK_SIZE);
-                        let shard = work(&mut replica, &lim, k, n, None);
+                        let shard = run_shard(&mut replica, &lim, k, n, None);
                         (shard, replica.summaries())
                     })
                     .expect("spawn worker thread")
             })
             .collect();
-        let mut shards = vec![work(&mut reader, limits, 0, n, progress)];
+        let mut shards = vec![run_shard(&mut reader, limits, 0, n, progress)];
         let mut replicas = Vec::new();
         for h in handles {
             let (shard, seen) = h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
@@ -256,8 +220,8 @@ fn run_replicated(
         }
         (shards, replicas)
     });
-    let (shards, replicas) = shards;
-    (shards, reader, replicas)
+    let errors = disagreements(files, reader.summaries_so_far(), &replicas);
+    (shards, reader, errors)
 }
 
 struct Work {
@@ -387,6 +351,24 @@ mod tests {
         f
     }
 
+    /// A classic pcap file of (seconds, Ethernet frame) records.
+    fn pcap_file(recs: &[(u64, Vec<u8>)]) -> tempfile::NamedTempFile {
+        let mut bytes = vec![
+            0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0,
+            0,
+        ];
+        for (t, f) in recs {
+            bytes.extend_from_slice(&(*t as u32).to_le_bytes());
+            bytes.extend_from_slice(&0u32.to_le_bytes());
+            bytes.extend_from_slice(&(f.len() as u32).to_le_bytes());
+            bytes.extend_from_slice(&(f.len() as u32).to_le_bytes());
+            bytes.extend_from_slice(f);
+        }
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(&bytes).unwrap();
+        file
+    }
+
     #[test]
     fn idle_expiry_is_the_same_for_any_number_of_workers() {
         // 30 conversations that each pause longer than the idle timeout (600 s) three times,
@@ -404,19 +386,7 @@ mod tests {
             recs.push((t, udp_frame(200, 200, id)));
         }
         recs.sort_by_key(|r| r.0);
-        let mut bytes = vec![
-            0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0,
-            0,
-        ];
-        for (t, f) in &recs {
-            bytes.extend_from_slice(&(*t as u32).to_le_bytes());
-            bytes.extend_from_slice(&0u32.to_le_bytes());
-            bytes.extend_from_slice(&(f.len() as u32).to_le_bytes());
-            bytes.extend_from_slice(&(f.len() as u32).to_le_bytes());
-            bytes.extend_from_slice(f);
-        }
-        let mut file = tempfile::NamedTempFile::new().unwrap();
-        file.write_all(&bytes).unwrap();
+        let file = pcap_file(&recs);
         let paths = vec![file.path().to_path_buf()];
         let run = |threads: usize| {
             let a = analyze(&paths, &Limits::default(), threads, None);
@@ -443,21 +413,10 @@ mod tests {
     #[test]
     fn a_replica_that_read_other_contents_is_reported() {
         let pcap = |n: u8| {
-            let mut v = vec![
-                0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0,
-                0, 0,
-            ];
-            for i in 0..n {
-                let f = udp_frame(i + 1, 1, i as u16);
-                v.extend_from_slice(&(100 + i as u32).to_le_bytes());
-                v.extend_from_slice(&0u32.to_le_bytes());
-                v.extend_from_slice(&(f.len() as u32).to_le_bytes());
-                v.extend_from_slice(&(f.len() as u32).to_le_bytes());
-                v.extend_from_slice(&f);
-            }
-            let mut file = tempfile::NamedTempFile::new().unwrap();
-            file.write_all(&v).unwrap();
-            file
+            let recs: Vec<_> = (0..n)
+                .map(|i| (100 + i as u64, udp_frame(i + 1, 1, i as u16)))
+                .collect();
+            pcap_file(&recs)
         };
         let (whole, shorter) = (pcap(5), pcap(3));
         let read = |f: &tempfile::NamedTempFile, primary: bool| {

@@ -19,7 +19,7 @@ struct Hashing<R> {
     inner: R,
     sha: Option<Sha256>,
     n: u64,
-    /// Read no further than this many bytes (see [`FileReader::limit`]).
+    /// Read no further than this many bytes (see [`FileReader::open_with`]).
     cap: u64,
 }
 
@@ -377,6 +377,11 @@ impl FileReader {
 
     pub fn input(&self) -> u16 {
         self.input
+    }
+
+    /// The file is gzip-compressed (read through an inflater).
+    pub fn compressed(&self) -> bool {
+        self.compressed
     }
 
     /// Bytes read from the file so far (plain files: the stream offset).

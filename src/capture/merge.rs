@@ -116,6 +116,13 @@ pub struct MergedReader {
     primary: bool,
     /// Per input: read no further than this many bytes ([`FileReader::open_with`]).
     caps: Vec<u64>,
+    /// Some input is gzip-compressed.
+    compressed: bool,
+}
+
+/// The cap of input `i` (none when `caps` does not say).
+fn cap_of(caps: &[u64], i: usize) -> u64 {
+    caps.get(i).copied().unwrap_or(u64::MAX)
 }
 
 /// Blocks kept for reuse (bounds the memory held for it).
@@ -162,11 +169,12 @@ impl MergedReader {
         let mut pending = Vec::new();
         let mut errors = Vec::new();
         let mut summaries = Vec::new();
-        let cap = |i: usize| caps.get(i).copied().unwrap_or(u64::MAX);
+        let mut compressed = false;
         for (i, path) in files.iter().enumerate() {
             summaries.push(None);
-            match FileReader::open_with(path, i as u16, max_record, cap(i), primary) {
+            match FileReader::open_with(path, i as u16, max_record, cap_of(&caps, i), primary) {
                 Ok(mut r) => {
+                    compressed |= r.compressed();
                     // Peek the first timestamp with a small read, then close the file.
                     match r.next_block(Vec::new(), 64 << 10) {
                         Some(b) => {
@@ -196,9 +204,15 @@ impl MergedReader {
                 retired: VecDeque::new(),
                 primary,
                 caps,
+                compressed,
             },
             errors,
         )
+    }
+
+    /// Some input (among those that opened) is gzip-compressed.
+    pub fn any_compressed(&self) -> bool {
+        self.compressed
     }
 
     pub fn with_block_size(mut self, n: usize) -> Self {
@@ -207,7 +221,7 @@ impl MergedReader {
     }
 
     fn activate(&mut self, p: Pending) {
-        let cap = self.caps.get(p.input as usize).copied().unwrap_or(u64::MAX);
+        let cap = cap_of(&self.caps, p.input as usize);
         match FileReader::open_with(&p.path, p.input, self.max_record, cap, self.primary) {
             Ok(mut reader) => {
                 let buf = self.spare.pop().unwrap_or_default();
