@@ -740,21 +740,18 @@ pub fn segment(
             });
         }
     }
-    // Zones by name (the first of a name, as a scan would find): thousands of inferred zones
-    // times thousands of assets made a scan per asset the largest cost of this function.
-    let mut by_name: HashMap<&str, usize, ahash::RandomState> = HashMap::default();
-    for (i, z) in zones.iter().enumerate() {
-        by_name.entry(z.name.as_str()).or_insert(i);
-    }
-    let mut members: Vec<Vec<String>> = vec![Vec::new(); zones.len()];
+    // `zones` is the configured zones in order, then the pseudo zones: the map's name index
+    // finds the first zone of a name (thousands of inferred zones times thousands of assets
+    // made a scan per asset the largest cost of this function).
+    let configured = map.cfg.zones.len();
     for (ip, p) in &placed {
-        if let Some(&i) = by_name.get(p.zone.as_str()) {
-            members[i].push(ip.to_string());
+        let i = map.by_name.get(&p.zone).copied().or_else(|| {
+            let pseudo = zones[configured..].iter().position(|z| z.name == p.zone);
+            pseudo.map(|k| configured + k)
+        });
+        if let Some(i) = i {
+            zones[i].assets.push(ip.to_string());
         }
-    }
-    drop(by_name);
-    for (z, m) in zones.iter_mut().zip(members) {
-        z.assets = m;
     }
     Segmentation {
         policy_model: match map.cfg().model {
