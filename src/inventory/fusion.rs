@@ -86,15 +86,20 @@ pub fn normalize_vendor(v: &str) -> String {
     }
 }
 
+/// Letters and digits only, lower case: what two spellings of a name share.
 fn key(v: &str) -> String {
     if v.is_ascii() {
-        // The same result for ASCII, without a char iterator per byte.
+        // The same result as `key_unicode` for ASCII, without a char iterator per byte.
         return v
             .bytes()
             .filter(u8::is_ascii_alphanumeric)
             .map(|b| char::from(b.to_ascii_lowercase()))
             .collect();
     }
+    key_unicode(v)
+}
+
+fn key_unicode(v: &str) -> String {
     v.chars()
         .filter(|c| c.is_alphanumeric())
         .flat_map(|c| c.to_lowercase())
@@ -197,12 +202,7 @@ mod tests {
 
     #[test]
     fn key_is_the_same_on_the_ascii_path() {
-        let slow = |v: &str| -> String {
-            v.chars()
-                .filter(|c| c.is_alphanumeric())
-                .flat_map(|c| c.to_lowercase())
-                .collect()
-        };
+        let slow = key_unicode;
         let mut all: String = (0u8..128).map(char::from).collect();
         all.push_str("Rockwell Automation/Allen-Bradley 1756-L81E/B FW 32.011");
         for v in [
