@@ -60,6 +60,7 @@ pub mod flow;
 pub mod inventory;
 #[cfg(feature = "live")]
 pub mod live;
+pub mod par;
 pub mod report;
 pub mod time;
 pub mod zones;
@@ -90,7 +91,7 @@ pub fn build_report(
     let map = zones::ZoneMap::new(cfg);
     let seg = zones::segment(&map, &mut assets, &analysis.convs, 8);
     let mut report = report::Report::new(analysis, assets, seg);
-    let f = findings::evaluate(analysis, &report, show_secrets);
+    let f = findings::evaluate(analysis, &report, show_secrets, analysis.threads);
     report.set_findings(f);
     report
 }
@@ -154,9 +155,10 @@ pub fn run(cfg: &Config) -> u8 {
     }
     let report = build_report(&analysis, &sigs, zones_cfg, cfg.show_secrets);
     // The report holds what is written from here on: free the flows, hosts and observations
-    // before rendering (a large capture's report is tens of MB of text).
+    // (a large capture's report is tens of MB of text), on another thread while the report is
+    // rendered: freeing a ten-thousand-asset analysis takes about 0.1 s.
     let input_errors = !analysis.input_errors.is_empty();
-    drop(analysis);
+    free_in_background(analysis);
     if let Some(dir) = &cfg.csv_dir {
         if let Err(e) = report::csv::write_dir(&report, dir) {
             warn!("otscope: cannot write the CSV files: {e}");
@@ -184,7 +186,7 @@ pub fn run(cfg: &Config) -> u8 {
                 warn!("otscope: cannot write the report: {e}");
                 return exit::ERROR;
             }
-            return finish(input_errors, &report, cfg);
+            return finish(input_errors, report, cfg);
         }
         // Streamed: the text of a large report is never held in memory whole.
         Format::Json => None,
@@ -197,7 +199,7 @@ pub fn run(cfg: &Config) -> u8 {
         warn!("otscope: cannot write the report: {e}");
         return exit::ERROR;
     }
-    finish(input_errors, &report, cfg)
+    finish(input_errors, report, cfg)
 }
 
 /// Write what `emit` produces to `path`, or to standard output when `None` (buffered either
@@ -226,16 +228,27 @@ fn write_out(
 }
 
 /// Exit code once the report is written.
-fn finish(input_errors: bool, report: &report::Report, cfg: &Config) -> u8 {
-    if input_errors {
-        return exit::ERROR;
-    }
-    if let (Some(t), Some(w)) = (cfg.fail_on, report.worst()) {
-        if w >= t {
-            return exit::FINDINGS;
-        }
-    }
-    exit::OK
+/// The exit code of a run whose report is written; the report is freed in the background.
+fn finish(input_errors: bool, report: report::Report, cfg: &Config) -> u8 {
+    let code = if input_errors {
+        exit::ERROR
+    } else if cfg.fail_on.zip(report.worst()).is_some_and(|(t, w)| w >= t) {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    };
+    free_in_background(report);
+    code
+}
+
+/// Drop `v` on a thread of its own: freeing the millions of small allocations of a large
+/// analysis or report takes a tenth of a second that the caller need not wait for (at the
+/// end of a run the process exits meanwhile and the kernel takes the memory back at once).
+/// If no thread can be started, `v` is dropped here.
+fn free_in_background<T: Send + 'static>(v: T) {
+    let _detached = std::thread::Builder::new()
+        .name("otscope-free".into())
+        .spawn(move || drop(v));
 }
 
 /// A one-line progress display on standard error for long offline runs (only when standard

@@ -72,13 +72,17 @@ fn fnv(s: &str) -> u64 {
     h
 }
 
-/// Builder state shared by the rules.
+/// Builder state shared by the rules (one per rule: rules run in parallel).
 pub struct Ctx<'a> {
     pub analysis: &'a crate::analysis::Analysis,
     pub report: &'a crate::report::Report,
     pub show_secrets: bool,
-    out: BTreeMap<(String, String, Option<u16>, Option<String>), Finding>,
+    /// This rule's findings, each with its id and commands, in the order the rule made them.
+    found: Vec<Finding>,
 }
+
+/// Findings by (kind, asset, port, transport).
+type Folded = BTreeMap<(String, String, Option<u16>, Option<String>), Finding>;
 
 /// Quote a path for a POSIX shell.
 fn shell_quote(s: &str) -> String {
@@ -123,8 +127,8 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Add a finding; one per (kind, asset, port, transport): a second one folds in (count,
-    /// peers, evidence, the higher severity).
+    /// Add a finding (its id, peers and `tshark` commands are made here); [`fold`] keeps one
+    /// per (kind, asset, port, transport).
     pub fn add(&mut self, mut f: Finding) {
         f.id = format!(
             "OTS-{}-{:08x}",
@@ -153,58 +157,65 @@ impl<'a> Ctx<'a> {
                 ));
             }
         }
-        // One finding per asset, port and kind; zone violations also per rule, so that the
-        // control-protocol call-out stays separate from the adjacency rule.
-        let kind_key = if f.kind == "zone_violation" {
-            format!("{}|{}", f.kind, f.rule)
-        } else {
-            f.kind.clone()
-        };
-        let key = (kind_key, f.asset.clone(), f.port, f.transport.clone());
-        match self.out.get_mut(&key) {
-            None => {
-                self.out.insert(key, f);
+        self.found.push(f);
+    }
+}
+
+/// Fold a finding in: one per (kind, asset, port, transport); a second one adds its count,
+/// peers and evidence, and the higher severity. The result depends on the order findings
+/// come in, so they are folded in rule order whatever thread made them.
+fn fold(out: &mut Folded, f: Finding) {
+    // One finding per asset, port and kind; zone violations also per rule, so that the
+    // control-protocol call-out stays separate from the adjacency rule.
+    let kind_key = if f.kind == "zone_violation" {
+        format!("{}|{}", f.kind, f.rule)
+    } else {
+        f.kind.clone()
+    };
+    let key = (kind_key, f.asset.clone(), f.port, f.transport.clone());
+    match out.get_mut(&key) {
+        None => {
+            out.insert(key, f);
+        }
+        Some(g) => {
+            g.count += f.count;
+            g.peers.extend(f.peers);
+            g.peers.sort();
+            g.peers.dedup();
+            g.peer = g.peers.first().cloned();
+            if f.severity > g.severity {
+                g.severity = f.severity;
+                g.title = f.title;
+                g.rule = f.rule;
+                g.id = f.id;
             }
-            Some(g) => {
-                g.count += f.count;
-                g.peers.extend(f.peers);
-                g.peers.sort();
-                g.peers.dedup();
-                g.peer = g.peers.first().cloned();
-                if f.severity > g.severity {
-                    g.severity = f.severity;
-                    g.title = f.title;
-                    g.rule = f.rule;
-                    g.id = f.id;
+            if !g.description.contains(&f.description) {
+                g.description = format!("{} {}", g.description, f.description);
+            }
+            for c in f.credentials {
+                if !g.credentials.contains(&c) && g.credentials.len() < 16 {
+                    g.credentials.push(c);
                 }
-                if !g.description.contains(&f.description) {
-                    g.description = format!("{} {}", g.description, f.description);
+            }
+            for e in f.evidence {
+                if !g
+                    .evidence
+                    .iter()
+                    .any(|x| x.input == e.input && x.frame == e.frame)
+                    && g.evidence.len() < 16
+                {
+                    g.evidence.push(e);
                 }
-                for c in f.credentials {
-                    if !g.credentials.contains(&c) && g.credentials.len() < 16 {
-                        g.credentials.push(c);
-                    }
+            }
+            g.evidence.sort_by_key(|e| (e.input, e.frame));
+            for r in f.references {
+                if !g.references.contains(&r) {
+                    g.references.push(r);
                 }
-                for e in f.evidence {
-                    if !g
-                        .evidence
-                        .iter()
-                        .any(|x| x.input == e.input && x.frame == e.frame)
-                        && g.evidence.len() < 16
-                    {
-                        g.evidence.push(e);
-                    }
-                }
-                g.evidence.sort_by_key(|e| (e.input, e.frame));
-                for r in f.references {
-                    if !g.references.contains(&r) {
-                        g.references.push(r);
-                    }
-                }
-                for c in f.tshark_commands {
-                    if !g.tshark_commands.contains(&c) {
-                        g.tshark_commands.push(c);
-                    }
+            }
+            for c in f.tshark_commands {
+                if !g.tshark_commands.contains(&c) {
+                    g.tshark_commands.push(c);
                 }
             }
         }
@@ -228,35 +239,51 @@ fn abbrev(kind: &str) -> &'static str {
     }
 }
 
-/// Every finding of a report, sorted by severity (worst first), then asset and port.
+/// The rules, in the order their findings are folded.
+const RULES: [fn(&mut Ctx<'_>); 10] = [
+    rules::internet_exposure,
+    rules::outbound_internet,
+    rules::zone_violations,
+    rules::control_from_outside,
+    rules::authentication,
+    rules::unauthenticated_ics,
+    rules::unauthenticated_control,
+    rules::opcua_security,
+    rules::plc_no_password,
+    rules::unzoned_assets,
+];
+
+/// Every finding of a report, sorted by severity (worst first), then asset and port. The
+/// rules run on up to `threads` threads; the result does not depend on how many.
 pub fn evaluate(
     analysis: &crate::analysis::Analysis,
     report: &crate::report::Report,
     show_secrets: bool,
+    threads: usize,
 ) -> Vec<Finding> {
-    let mut cx = Ctx {
-        analysis,
-        report,
-        show_secrets,
-        out: BTreeMap::new(),
-    };
-    rules::internet_exposure(&mut cx);
-    rules::outbound_internet(&mut cx);
-    rules::zone_violations(&mut cx);
-    rules::control_from_outside(&mut cx);
-    rules::authentication(&mut cx);
-    rules::unauthenticated_ics(&mut cx);
-    rules::unauthenticated_control(&mut cx);
-    rules::opcua_security(&mut cx);
-    rules::plc_no_password(&mut cx);
-    rules::unzoned_assets(&mut cx);
-    let mut v: Vec<Finding> = cx.out.into_values().collect();
-    v.sort_by(|a, b| {
-        b.severity.cmp(&a.severity).then_with(|| {
-            let ka = (a.asset.parse::<std::net::IpAddr>().ok(), a.port, &a.kind);
-            let kb = (b.asset.parse::<std::net::IpAddr>().ok(), b.port, &b.kind);
-            ka.cmp(&kb)
-        })
+    let per_rule = crate::par::map(RULES.len(), threads, |i| {
+        let mut cx = Ctx {
+            analysis,
+            report,
+            show_secrets,
+            found: Vec::new(),
+        };
+        RULES[i](&mut cx);
+        cx.found
+    });
+    let mut out = Folded::new();
+    for f in per_rule.into_iter().flatten() {
+        fold(&mut out, f);
+    }
+    let mut v: Vec<Finding> = out.into_values().collect();
+    // Stable, as the comparison sort it replaces; each address is parsed once.
+    v.sort_by_cached_key(|f| {
+        (
+            std::cmp::Reverse(f.severity),
+            f.asset.parse::<std::net::IpAddr>().ok(),
+            f.port,
+            f.kind.clone(),
+        )
     });
     v
 }
