@@ -157,9 +157,44 @@ type Groups<'a> = BTreeMap<Svc, Vec<(&'a ConvKey, &'a Conv)>>;
 /// Facts of a service by key, with their evidence.
 type FactsBySvc = BTreeMap<Svc, (BTreeMap<&'static str, BTreeSet<String>>, Evidence)>;
 /// Control operations on a service: clients and their operations, evidence, count, engineering.
-type CtlOps = BTreeMap<SvcProto, (BTreeMap<IpAddr, BTreeSet<Op>>, Evidence, u64, bool)>;
+type CtlOps = BTreeMap<SvcProto, (BTreeMap<IpAddr, OpFunctions>, Evidence, u64, bool)>;
 /// Control operations from outside: clients, operations, evidence, count.
-type OutsideOps = BTreeMap<SvcProto, (BTreeSet<IpAddr>, BTreeSet<Op>, Evidence, u64)>;
+type OutsideOps = BTreeMap<SvcProto, (BTreeSet<IpAddr>, OpFunctions, Evidence, u64)>;
+/// Operations and the protocol functions seen for each (`fc16 write_multiple_registers`).
+type OpFunctions = BTreeMap<Op, BTreeSet<&'static str>>;
+
+/// Functions listed per operation in a finding's description.
+const FUNCTIONS_LISTED: usize = 8;
+
+/// A name's sort key with its first number compared as a number.
+fn natural_key(s: &str) -> (&str, u64, &str) {
+    let start = s.find(|c: char| c.is_ascii_digit()).unwrap_or(s.len());
+    let digits = s[start..]
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or(s.len(), |i| start + i);
+    let n = s[start..digits].parse().unwrap_or(0);
+    (&s[..start], n, &s[digits..])
+}
+
+/// `write (fc6 write_single_register, fc16 write_multiple_registers), cpu_stop (plc_stop)`.
+fn ops_text(ops: &OpFunctions) -> String {
+    ops.iter()
+        .map(|(op, fns)| {
+            if fns.is_empty() {
+                return op.name().to_string();
+            }
+            let mut list: Vec<&str> = fns.iter().copied().collect();
+            // Numbers in numeric order: fc5, fc6, fc15, fc16.
+            list.sort_by_key(|f| natural_key(f));
+            list.truncate(FUNCTIONS_LISTED);
+            if fns.len() > FUNCTIONS_LISTED {
+                list.push("…");
+            }
+            format!("{} ({})", op.name(), list.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 /// Violating conversations by (server, transport, port, source zone, destination zone).
 type ZoneGroups<'a> =
     BTreeMap<(IpAddr, Transport, u16, String, String), Vec<(&'a ConvKey, &'a Conv)>>;
@@ -545,12 +580,14 @@ pub fn control_from_outside(cx: &mut Ctx<'_>) {
             .entry((k.svc.server, k.svc.transport, k.svc.port, k.svc.proto))
             .or_default();
         g.0.insert(k.client);
-        g.1.insert(k.op);
+        g.1.entry(k.op)
+            .or_default()
+            .extend(v.details.iter().copied());
         g.2.merge(&v.evidence, 8);
         g.3 += v.evidence.count;
     }
     for ((server, transport, port, proto), (peers, ops, ev, n)) in groups {
-        let opsn: Vec<&str> = ops.iter().map(|o| o.name()).collect();
+        let opsn: Vec<&str> = ops.keys().map(|o| o.name()).collect();
         let mut f = finding(
             "zone_violation",
             "zone_violation.control_outside_l1_l3",
@@ -568,8 +605,9 @@ pub fn control_from_outside(cx: &mut Ctx<'_>) {
         f.peers = peers.iter().map(|p| p.to_string()).collect();
         f.count = n;
         f.description = format!(
-            "{n} control operation(s) came from {} (not in a level 1-3 zone).",
-            f.peers.join(", ")
+            "{n} control operation(s) came from {} (not in a level 1-3 zone): {}.",
+            f.peers.join(", "),
+            ops_text(&ops)
         );
         f.evidence = Ctx::rows(&ev, "control operation");
         f.tshark_filter = tcp_filter(server, &peers, transport, port);
@@ -870,7 +908,11 @@ pub fn unauthenticated_control(cx: &mut Ctx<'_>) {
         let g = groups
             .entry((k.svc.server, k.svc.transport, k.svc.port, k.svc.proto))
             .or_default();
-        g.0.entry(k.client).or_default().insert(k.op);
+        g.0.entry(k.client)
+            .or_default()
+            .entry(k.op)
+            .or_default()
+            .extend(v.details.iter().copied());
         g.1.merge(&v.evidence, 8);
         g.2 += v.evidence.count;
         g.3 |= k.op.is_engineering();
@@ -883,10 +925,7 @@ pub fn unauthenticated_control(cx: &mut Ctx<'_>) {
                     .get(&c.to_string())
                     .and_then(|a| a.zone.clone())
                     .unwrap_or_else(|| "?".into());
-                format!(
-                    "{c} (zone {z}): {}",
-                    ops.iter().map(|o| o.name()).collect::<Vec<_>>().join(", ")
-                )
+                format!("{c} (zone {z}): {}", ops_text(ops))
             })
             .collect();
         let mut f = finding(
@@ -1116,5 +1155,42 @@ pub fn unzoned_assets(cx: &mut Ctx<'_>) {
             f.evidence = vec![Ctx::row(ev, "first frame of the address")];
         }
         cx.add(f);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn functions_are_listed_per_operation_in_numeric_order_and_capped() {
+        let mut ops = OpFunctions::new();
+        ops.entry(Op::Write).or_default().extend([
+            "fc16 write_multiple_registers",
+            "fc5 write_single_coil",
+            "fc15 write_multiple_coils",
+            "fc6 write_single_register",
+        ]);
+        ops.entry(Op::CpuStop).or_default();
+        assert_eq!(
+            ops_text(&ops),
+            "write (fc5 write_single_coil, fc6 write_single_register, fc15 write_multiple_coils, \
+             fc16 write_multiple_registers), cpu_stop"
+        );
+        let many: Vec<&'static str> = vec![
+            "f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9", "f10", "f11",
+        ];
+        let mut ops = OpFunctions::new();
+        ops.entry(Op::Write).or_default().extend(many);
+        assert_eq!(ops_text(&ops), "write (f1, f2, f3, f4, f5, f6, f7, f8, …)");
+    }
+
+    #[test]
+    fn natural_key_never_panics_on_odd_names() {
+        for s in ["", "fc", "99999999999999999999999x", "x1y2", "é3"] {
+            let _ = natural_key(s);
+        }
+        assert!(natural_key("fc5 a") < natural_key("fc16 b"));
+        assert!(natural_key("plc_stop") > natural_key("download"));
     }
 }
