@@ -153,7 +153,8 @@ pub fn run(cfg: &Config) -> u8 {
         }
         return exit::ERROR;
     }
-    let report = build_report(&analysis, &sigs, zones_cfg, cfg.show_secrets);
+    let mut report = build_report(&analysis, &sigs, zones_cfg, cfg.show_secrets);
+    let threads = analysis.threads;
     // The report holds what is written from here on: free the flows, hosts and observations
     // (a large capture's report is tens of MB of text), on another thread while the report is
     // rendered: freeing a ten-thousand-asset analysis takes about 0.1 s.
@@ -193,7 +194,7 @@ pub fn run(cfg: &Config) -> u8 {
     };
     let written = write_out(cfg.output.as_deref(), |w| match &text {
         Some(t) => w.write_all(t.as_bytes()),
-        None => report::json::write(&report, w),
+        None => report::json::write_parallel(&mut report, w, threads),
     });
     if let Err(e) = written {
         warn!("otscope: cannot write the report: {e}");

@@ -575,3 +575,42 @@ fn hostile_strings_json_and_sarif() {
         "URI percent-encoded: {uri}"
     );
 }
+
+/// The JSON report written with its assets and findings rendered on several threads is the
+/// same bytes as serde_json's own pretty printing: for every golden case, a report with no
+/// assets or findings at all, and one with more elements than a rendering batch.
+#[test]
+fn json_rendered_on_threads_is_the_same_bytes() {
+    let mut reports: Vec<(String, Report)> = CASES
+        .iter()
+        .map(|(name, paths, zones)| (name.to_string(), build(paths, *zones)))
+        .collect();
+    let mut empty = build(&["captures/generated/modbus-pymodbus.pcap"], None);
+    empty.assets.clear();
+    empty.findings.clear();
+    reports.push(("empty arrays".into(), empty));
+    let mut big = build(&["captures/generated/modbus-pymodbus.pcap"], None);
+    let (a, f) = (big.assets.clone(), big.findings.clone());
+    while big.assets.len() < 2500 {
+        big.assets.extend(a.iter().cloned());
+        big.findings.extend(f.iter().cloned());
+    }
+    reports.push(("2,500 assets".into(), big));
+    for (name, mut r) in reports {
+        let want = json::render(&r);
+        for threads in [1, 2, 3, 8] {
+            let mut got = Vec::new();
+            json::write_parallel(&mut r, &mut got, threads).unwrap();
+            assert!(
+                got == want.as_bytes(),
+                "{name}, {threads} threads: differs at byte {:?}",
+                got.iter().zip(want.as_bytes()).position(|(a, b)| a != b)
+            );
+        }
+        assert_eq!(
+            json::render(&r),
+            want,
+            "{name}: the report is left as it was"
+        );
+    }
+}
