@@ -228,7 +228,6 @@ fn write_out(
     }
 }
 
-/// Exit code once the report is written.
 /// The exit code of a run whose report is written; the report is freed in the background.
 fn finish(input_errors: bool, report: report::Report, cfg: &Config) -> u8 {
     let code = if input_errors {

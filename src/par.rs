@@ -32,13 +32,22 @@ where
         }
     };
     std::thread::scope(|s| {
-        for _ in 1..threads {
-            // If no thread can be started, the calling thread does the work alone.
-            let _ = std::thread::Builder::new()
-                .name("otscope-report".into())
-                .spawn_scoped(s, work);
-        }
+        // If no thread can be started, the calling thread does the work alone.
+        let helpers: Vec<_> = (1..threads)
+            .filter_map(|_| {
+                std::thread::Builder::new()
+                    .name("otscope-report".into())
+                    .spawn_scoped(s, work)
+                    .ok()
+            })
+            .collect();
         work();
+        // Joined here so that a helper's panic reaches the caller with its own message.
+        for h in helpers {
+            if let Err(e) = h.join() {
+                std::panic::resume_unwind(e);
+            }
+        }
     });
     slots
         .into_iter()
@@ -99,15 +108,43 @@ mod tests {
         assert!(map(0, 4, |i| i).is_empty());
     }
 
+    fn message(e: &(dyn std::any::Any + Send)) -> String {
+        e.downcast_ref::<String>()
+            .cloned()
+            .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default()
+    }
+
     #[test]
-    fn a_panic_in_a_worker_reaches_the_caller() {
-        let r = std::panic::catch_unwind(|| {
-            map(10, 2, |i| {
-                assert!(i != 7, "item 7 fails");
-                i
-            })
-        });
-        assert!(r.is_err());
+    fn a_panic_reaches_the_caller_with_its_message() {
+        // On the calling thread.
+        for threads in [1, 2, 4] {
+            let r = std::panic::catch_unwind(|| {
+                map(64, threads, |i| {
+                    assert!(i != 7, "item 7 fails");
+                    i
+                })
+            });
+            let e = r.expect_err("the panic propagates");
+            assert!(message(&*e).contains("item 7 fails"), "{threads} threads");
+        }
+        // On a helper thread only (items take a millisecond, so the helpers get some).
+        for threads in [2, 4] {
+            let r = std::panic::catch_unwind(|| {
+                map(64, threads, |i| {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                    let helper = std::thread::current().name() == Some("otscope-report");
+                    assert!(!helper, "item {i} fails on a helper");
+                    i
+                })
+            });
+            let e = r.expect_err("the panic propagates");
+            assert!(
+                message(&*e).contains("fails on a helper"),
+                "{threads} threads: {:?}",
+                message(&*e)
+            );
+        }
     }
 
     #[test]

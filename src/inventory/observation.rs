@@ -413,6 +413,9 @@ impl Store {
                     a.evidence.merge(&v.evidence, cap);
                     a.first_ts = a.first_ts.min(v.first_ts);
                     a.last_ts = a.last_ts.max(v.last_ts);
+                    // Which names survive the cap would depend on the order shards are
+                    // folded; it does not arise from sharding, which keeps a client and its
+                    // server in one shard (`engine::shard_of`), only from merging reports.
                     for d in v.details {
                         if a.details.len() < MAX_DETAILS {
                             a.details.insert(d);
