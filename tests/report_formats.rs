@@ -614,3 +614,51 @@ fn json_rendered_on_threads_is_the_same_bytes() {
         );
     }
 }
+
+/// A capture of a large plant infers thousands of zones: the HTML zone matrix then lists the
+/// pairs of zones with traffic instead of drawing a grid of millions of empty cells (which
+/// also took minutes to render); below the limit the grid stays.
+#[test]
+fn html_matrix_of_thousands_of_zones_is_a_list_of_pairs() {
+    let mut r = build(&["captures/generated/modbus-pymodbus.pcap"], None);
+    let cell = |s: String, d: String, v: u64| otscope::zones::MatrixCell {
+        src_zone: s,
+        dst_zone: d,
+        conduits: 1,
+        flows: 7,
+        violations: v,
+        verdict: if v > 0 { "violation" } else { "unrated" }.into(),
+    };
+    r.zone_matrix = (0..3000)
+        .map(|i| {
+            cell(
+                format!("zone-{i}"),
+                format!("zone-{}", (i + 1) % 3000),
+                i % 2,
+            )
+        })
+        .collect();
+    let h = html::render(&r);
+    assert!(h.contains("3000 zones: too many for a grid; the 3000 pairs of zones"));
+    for i in [0usize, 1234, 2999] {
+        let row = format!(
+            "<tr><th>zone-{i}</th><th>zone-{}</th><td class=\"cell-",
+            (i + 1) % 3000
+        );
+        assert_eq!(h.matches(&row).count(), 1, "pair {i} listed once");
+    }
+    assert_eq!(h.matches("violation(s)</b>").count(), 1500);
+    assert!(!h.contains("from \\ to"), "no grid header");
+
+    // Under the limit: the grid, every pair in its cell and a dot elsewhere.
+    r.zone_matrix = (0..5)
+        .map(|i| cell(format!("z{i}"), format!("z{}", (i + 1) % 5), 0))
+        .collect();
+    let h = html::render(&r);
+    assert!(h.contains("from \\ to"));
+    assert!(!h.contains("too many for a grid"));
+    let matrix = &h[h.find("<section id=\"matrix\">").unwrap()..];
+    let matrix = &matrix[..matrix.find("</section>").unwrap()];
+    assert_eq!(matrix.matches("7 flows").count(), 5);
+    assert_eq!(matrix.matches("<td class=\"muted\">·</td>").count(), 20);
+}

@@ -201,9 +201,10 @@ pub fn zone_map(r: &Report) -> String {
         .iter()
         .map(|z| (z.name.clone(), z.level, z.assets.len()))
         .collect();
+    let mut known: std::collections::HashSet<String> = zones.iter().map(|z| z.0.clone()).collect();
     for c in &r.zone_matrix {
         for n in [&c.src_zone, &c.dst_zone] {
-            if !zones.iter().any(|z| &z.0 == n) {
+            if known.insert(n.clone()) {
                 zones.push((n.clone(), None, 0));
             }
         }
@@ -246,7 +247,11 @@ pub fn zone_map(r: &Report) -> String {
             );
         }
     }
-    let index = |name: &str| zones.iter().position(|z| z.0 == name);
+    let mut first: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (i, z) in zones.iter().enumerate() {
+        first.entry(z.0.as_str()).or_insert(i);
+    }
+    let index = |name: &str| first.get(name).copied();
 
     // Edges: (src, dst, cell). Side of a box an edge uses: false = top, true = bottom.
     struct Edge<'a> {
@@ -1018,27 +1023,79 @@ fn conduits(b: &mut String, r: &Report) {
     b.push_str("</section>\n");
 }
 
+/// Zones beyond which the matrix is listed cell by cell: a grid of thousands of inferred zones
+/// would be millions of empty cells that no one reads.
+const MATRIX_GRID_MAX: usize = 40;
+
+fn matrix_cell(b: &mut String, c: &crate::zones::MatrixCell) {
+    let _ = write!(
+        b,
+        "<td class=\"cell-{}\" title=\"{}\">{} / {} flows{}</td>",
+        esc(&c.verdict),
+        esc(&c.verdict),
+        c.conduits,
+        c.flows,
+        if c.violations > 0 {
+            format!(" / <b>{} violation(s)</b>", c.violations)
+        } else {
+            String::new()
+        }
+    );
+}
+
 fn matrix(b: &mut String, r: &Report) {
     b.push_str("<section id=\"matrix\"><h2>Zone matrix</h2>\n");
     if r.zone_matrix.is_empty() {
         b.push_str("<p>No traffic between or inside zones.</p></section>\n");
         return;
     }
+    // Zones with traffic, in report order, then any that only the matrix names.
+    let mut cells: std::collections::HashMap<(&str, &str), &crate::zones::MatrixCell> =
+        std::collections::HashMap::new();
+    for c in &r.zone_matrix {
+        cells
+            .entry((c.src_zone.as_str(), c.dst_zone.as_str()))
+            .or_insert(c);
+    }
+    let in_matrix: std::collections::HashSet<&str> = r
+        .zone_matrix
+        .iter()
+        .flat_map(|c| [c.src_zone.as_str(), c.dst_zone.as_str()])
+        .collect();
     let mut names: Vec<&str> = Vec::new();
+    let mut listed: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for z in &r.zones {
-        if r.zone_matrix
-            .iter()
-            .any(|c| c.src_zone == z.name || c.dst_zone == z.name)
-        {
+        if in_matrix.contains(z.name.as_str()) && listed.insert(z.name.as_str()) {
             names.push(&z.name);
         }
     }
     for c in &r.zone_matrix {
         for z in [&c.src_zone, &c.dst_zone] {
-            if !names.contains(&z.as_str()) {
+            if listed.insert(z.as_str()) {
                 names.push(z);
             }
         }
+    }
+    if names.len() > MATRIX_GRID_MAX {
+        let _ = write!(
+            b,
+            "<p class=\"muted\">{} zones: too many for a grid; the {} pairs of zones with traffic are listed (from the zone that opened the connections to the zone that answered). Cell: conduits (services), flows and violations.</p>",
+            names.len(),
+            r.zone_matrix.len()
+        );
+        b.push_str("<table class=\"matrix\"><thead><tr><th>from</th><th>to</th><th>conduits / flows</th></tr></thead><tbody>");
+        for c in &r.zone_matrix {
+            let _ = write!(
+                b,
+                "<tr><th>{}</th><th>{}</th>",
+                esc(&c.src_zone),
+                esc(&c.dst_zone)
+            );
+            matrix_cell(b, c);
+            b.push_str("</tr>");
+        }
+        b.push_str("</tbody></table></section>\n");
+        return;
     }
     b.push_str("<p class=\"muted\">Rows: the zone that opened the connections; columns: the zone that answered. Cell: conduits (services), flows and violations; the diagonal counts traffic inside a zone.</p>");
     b.push_str("<table class=\"matrix\"><thead><tr><th>from \\ to</th>");
@@ -1049,27 +1106,9 @@ fn matrix(b: &mut String, r: &Report) {
     for s in &names {
         let _ = write!(b, "<tr><th>{}</th>", esc(s));
         for d in &names {
-            match r
-                .zone_matrix
-                .iter()
-                .find(|c| c.src_zone == *s && c.dst_zone == *d)
-            {
+            match cells.get(&(*s, *d)) {
                 None => b.push_str("<td class=\"muted\">·</td>"),
-                Some(c) => {
-                    let _ = write!(
-                        b,
-                        "<td class=\"cell-{}\" title=\"{}\">{} / {} flows{}</td>",
-                        esc(&c.verdict),
-                        esc(&c.verdict),
-                        c.conduits,
-                        c.flows,
-                        if c.violations > 0 {
-                            format!(" / <b>{} violation(s)</b>", c.violations)
-                        } else {
-                            String::new()
-                        }
-                    );
-                }
+                Some(c) => matrix_cell(b, c),
             }
         }
         b.push_str("</tr>");
