@@ -425,9 +425,8 @@ pub fn build(a: &Analysis, sigs: &signatures::Signatures) -> Vec<Asset> {
             (ip, h, provenance, beh.remove(ip).unwrap_or_default())
         })
         .collect();
-    let (gateways, services, claims_left, mac_facts) = (&gateways, &services, &claims, &mac_facts);
+    let (gateways, services, mac_claims, mac_facts) = (&gateways, &services, &claims, &mac_facts);
     let mut out = crate::par::map_into(work, a.threads, |(ip, h, mut provenance, mut b)| {
-        let claims = claims_left;
         let (own, behind) = own_macs(a, *ip, gateways);
         let mut svcs = Vec::new();
         for ((transport, port), convs) in services.get(ip).into_iter().flatten() {
@@ -483,7 +482,7 @@ pub fn build(a: &Analysis, sigs: &signatures::Signatures) -> Vec<Asset> {
             }
         }
         for m in &own {
-            if let Some(c) = claims.get(&Subject::Mac(*m)) {
+            if let Some(c) = mac_claims.get(&Subject::Mac(*m)) {
                 provenance.extend(c.iter().cloned());
             }
         }

@@ -1049,7 +1049,6 @@ fn matrix(b: &mut String, r: &Report) {
         b.push_str("<p>No traffic between or inside zones.</p></section>\n");
         return;
     }
-    // Zones with traffic, in report order, then any that only the matrix names.
     let mut cells: std::collections::HashMap<(&str, &str), &crate::zones::MatrixCell> =
         std::collections::HashMap::new();
     for c in &r.zone_matrix {
@@ -1057,25 +1056,7 @@ fn matrix(b: &mut String, r: &Report) {
             .entry((c.src_zone.as_str(), c.dst_zone.as_str()))
             .or_insert(c);
     }
-    let in_matrix: std::collections::HashSet<&str> = r
-        .zone_matrix
-        .iter()
-        .flat_map(|c| [c.src_zone.as_str(), c.dst_zone.as_str()])
-        .collect();
-    let mut names: Vec<&str> = Vec::new();
-    let mut listed: std::collections::HashSet<&str> = std::collections::HashSet::new();
-    for z in &r.zones {
-        if in_matrix.contains(z.name.as_str()) && listed.insert(z.name.as_str()) {
-            names.push(&z.name);
-        }
-    }
-    for c in &r.zone_matrix {
-        for z in [&c.src_zone, &c.dst_zone] {
-            if listed.insert(z.as_str()) {
-                names.push(z);
-            }
-        }
-    }
+    let names = r.matrix_zones();
     if names.len() > MATRIX_GRID_MAX {
         let _ = write!(
             b,

@@ -44,7 +44,10 @@ pub fn write_parallel(r: &mut Report, w: impl Write, threads: usize) -> std::io:
     // Top-level keys are indented by two spaces after a line break: nothing inside a string
     // looks like that.
     let (a_key, f_key) = (b"\n  \"assets\": []", b"\n  \"findings\": []");
-    let (Some(a), Some(f)) = (find(&skeleton, a_key), find(&skeleton, f_key)) else {
+    let (Some(a), Some(f)) = (
+        memchr::memmem::find(&skeleton, a_key),
+        memchr::memmem::find(&skeleton, f_key),
+    ) else {
         return write(r, w);
     };
     if f < a {
@@ -58,10 +61,6 @@ pub fn write_parallel(r: &mut Report, w: impl Write, threads: usize) -> std::io:
     w.write_all(&skeleton[f + f_key.len()..])?;
     w.write_all(b"\n")?;
     w.flush()
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|x| x == needle)
 }
 
 /// A top-level array as serde_json's pretty printer writes it (elements at depth 2).

@@ -271,6 +271,27 @@ impl Report {
         self.findings = f;
     }
 
+    /// The zones the zone matrix names, each once: the report's zones in report order, then
+    /// any that only the matrix names, in matrix order.
+    pub fn matrix_zones(&self) -> Vec<&str> {
+        let in_matrix: std::collections::HashSet<&str> = self
+            .zone_matrix
+            .iter()
+            .flat_map(|c| [c.src_zone.as_str(), c.dst_zone.as_str()])
+            .collect();
+        let mut listed = std::collections::HashSet::new();
+        let report_zones = self.zones.iter().map(|z| z.name.as_str());
+        let matrix_only = self
+            .zone_matrix
+            .iter()
+            .flat_map(|c| [c.src_zone.as_str(), c.dst_zone.as_str()]);
+        report_zones
+            .filter(|z| in_matrix.contains(z))
+            .chain(matrix_only)
+            .filter(|z| listed.insert(*z))
+            .collect()
+    }
+
     /// The worst severity among the findings.
     pub fn worst(&self) -> Option<crate::zones::Severity> {
         self.findings.iter().map(|f| f.severity).max()

@@ -625,23 +625,7 @@ fn matrix(out: &mut String, r: &Report, color: bool, width: usize) {
     if r.zone_matrix.is_empty() || !crossing {
         return;
     }
-    // Zones in report order, then any that only the matrix names.
-    let mut names: Vec<&str> = r.zones.iter().map(|z| z.name.as_str()).collect();
-    for c in &r.zone_matrix {
-        for z in [&c.src_zone, &c.dst_zone] {
-            if !names.contains(&z.as_str()) {
-                names.push(z);
-            }
-        }
-    }
-    let names: Vec<&str> = names
-        .into_iter()
-        .filter(|z| {
-            r.zone_matrix
-                .iter()
-                .any(|c| c.src_zone == *z || c.dst_zone == *z)
-        })
-        .collect();
+    let names = r.matrix_zones();
     const NUM: [&str; 30] = [
         "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16",
         "17", "18", "19", "20", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30",
