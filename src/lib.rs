@@ -174,7 +174,8 @@ pub fn run(cfg: &Config) -> u8 {
         )),
         Format::Markdown => Some(report::markdown::render(&report)),
         Format::Html => Some(report::html::render(&report)),
-        Format::Sarif => Some(report::sarif::render(&report)),
+        // Streamed: the text of a large report is never held in memory whole.
+        Format::Json | Format::Sarif => None,
         Format::Csv => {
             // CSV is three files: -o names the directory.
             let Some(dir) = &cfg.output else {
@@ -189,11 +190,10 @@ pub fn run(cfg: &Config) -> u8 {
             }
             return finish(input_errors, report, cfg);
         }
-        // Streamed: the text of a large report is never held in memory whole.
-        Format::Json => None,
     };
     let written = write_out(cfg.output.as_deref(), |w| match &text {
         Some(t) => w.write_all(t.as_bytes()),
+        None if cfg.format == Format::Sarif => report::sarif::write(&report, w),
         None => report::json::write_parallel(&mut report, w, threads),
     });
     if let Err(e) = written {

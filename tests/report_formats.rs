@@ -615,6 +615,47 @@ fn json_rendered_on_threads_is_the_same_bytes() {
     }
 }
 
+/// SARIF is streamed (results rendered one at a time and indented to their place, so that a
+/// large log is never held as a tree of values): it must be exactly what serde_json's pretty
+/// printer makes of the whole log as one tree, which is how it was rendered before, for every
+/// golden case, findings whose text holds line breaks, quotes and non-ASCII, and none.
+#[test]
+fn sarif_streamed_is_the_pretty_printed_tree() {
+    let canonical = |text: &str| {
+        let v: Value = serde_json::from_str(text).unwrap();
+        let mut s = serde_json::to_string_pretty(&v).unwrap();
+        s.push('\n');
+        s
+    };
+    let mut reports: Vec<(String, Report)> = CASES
+        .iter()
+        .map(|(name, paths, zones)| (name.to_string(), build(paths, *zones)))
+        .collect();
+    let mut odd = build(&["captures/generated/modbus-pymodbus.pcap"], None);
+    assert!(!odd.findings.is_empty());
+    odd.findings[0].description =
+        "line one\nline \"two\"\n      \"results\": []\u{e9}\u{4e2d}".into();
+    reports.push(("hostile text".into(), odd));
+    let mut none = build(&["captures/generated/modbus-pymodbus.pcap"], None);
+    none.findings.clear();
+    reports.push(("no findings".into(), none));
+    for (name, r) in reports {
+        let text = sarif::render(&r);
+        let want = canonical(&text);
+        assert!(
+            text == want,
+            "{name}: differs at byte {:?}",
+            text.bytes().zip(want.bytes()).position(|(a, b)| a != b)
+        );
+        let v: Value = serde_json::from_str(&text).unwrap();
+        let results = v["runs"][0]["results"].as_array().unwrap();
+        assert_eq!(results.len(), r.findings.len(), "{name}");
+        let mut written = Vec::new();
+        sarif::write(&r, &mut written).unwrap();
+        assert_eq!(written, text.as_bytes(), "{name}");
+    }
+}
+
 /// A capture of a large plant infers thousands of zones: the HTML zone matrix then lists the
 /// pairs of zones with traffic instead of drawing a grid of millions of empty cells (which
 /// also took minutes to render); below the limit the grid stays.

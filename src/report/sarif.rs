@@ -15,6 +15,7 @@ use crate::findings::Finding;
 use crate::zones::Severity;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
+use std::io::Write;
 
 pub const SARIF_SCHEMA: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
@@ -220,7 +221,23 @@ fn result_object(f: &Finding, rule_index: usize, r: &Report) -> Value {
 }
 
 /// The report's findings as a SARIF 2.1.0 log (pretty-printed JSON, trailing newline).
+/// The SARIF log, pretty-printed, with a trailing newline.
 pub fn render(r: &Report) -> String {
+    let mut v = Vec::new();
+    write(r, &mut v).expect("SARIF serialises into memory");
+    String::from_utf8(v).expect("serde_json writes UTF-8")
+}
+
+/// Where the results array is in the log rendered with none: `runs[0].results`, a key at
+/// depth 3 (six spaces after a line break; serde_json never writes a raw newline inside a
+/// string, so nothing else looks like this).
+const RESULTS_KEY: &[u8] = b"\n      \"results\": []";
+
+/// [`render`] written to `w`: the log is rendered with an empty results array, and the
+/// results, nearly all of a large log, are rendered one at a time and indented to their
+/// place, so that the log is never held in memory as a tree of values (a capture with ten
+/// thousand assets: 340 MB peak, against 180 MB for the JSON report, before).
+pub fn write(r: &Report, w: impl Write) -> std::io::Result<()> {
     let mut rules: Vec<(&str, Vec<&Finding>)> = Vec::new();
     for f in &r.findings {
         match rules.iter_mut().find(|(id, _)| *id == f.rule) {
@@ -235,11 +252,6 @@ pub fn render(r: &Report) -> String {
         .map(|(i, (id, _))| (*id, i))
         .collect();
     let rule_objs: Vec<Value> = rules.iter().map(|(id, fs)| rule_object(id, fs)).collect();
-    let results: Vec<Value> = r
-        .findings
-        .iter()
-        .map(|f| result_object(f, index[f.rule.as_str()], r))
-        .collect();
     let artifacts: Vec<Value> = r
         .inputs
         .iter()
@@ -277,7 +289,7 @@ pub fn render(r: &Report) -> String {
                 "CAPTUREROOT": {"description": {"text": "The directory otscope was run from (capture paths are relative to it)."}}
             },
             "artifacts": artifacts,
-            "results": results,
+            "results": [],
             "columnKind": "unicodeCodePoints",
             "properties": {
                 "summary": r.summary,
@@ -286,9 +298,36 @@ pub fn render(r: &Report) -> String {
             },
         }],
     });
-    let mut s = serde_json::to_string_pretty(&log).expect("SARIF serialises");
-    s.push('\n');
-    s
+    let skeleton = serde_json::to_vec_pretty(&log)?;
+    drop(log);
+    let Some(at) = memchr::memmem::find(&skeleton, RESULTS_KEY) else {
+        return Err(std::io::Error::other("SARIF layout: no results key"));
+    };
+    let mut w = std::io::BufWriter::with_capacity(64 << 10, w);
+    let open = at + RESULTS_KEY.len() - 1;
+    w.write_all(&skeleton[..open])?;
+    let mut one = Vec::new();
+    for (n, f) in r.findings.iter().enumerate() {
+        one.clear();
+        serde_json::to_writer_pretty(&mut one, &result_object(f, index[f.rule.as_str()], r))?;
+        w.write_all(if n == 0 {
+            b"\n        "
+        } else {
+            b",\n        "
+        })?;
+        for (k, line) in one.split(|&c| c == b'\n').enumerate() {
+            if k > 0 {
+                w.write_all(b"\n        ")?;
+            }
+            w.write_all(line)?;
+        }
+    }
+    if !r.findings.is_empty() {
+        w.write_all(b"\n      ")?;
+    }
+    w.write_all(&skeleton[open..])?;
+    w.write_all(b"\n")?;
+    w.flush()
 }
 
 #[cfg(test)]
