@@ -208,6 +208,10 @@ pub struct OpAgg {
     pub details: BTreeSet<&'static str>,
     pub first_ts: crate::time::Timestamp,
     pub last_ts: crate::time::Timestamp,
+    /// The detail of the last call, already in `details` or met with `details` full (which
+    /// never shrinks): a poll repeats its function, and the set is not searched again for it.
+    #[serde(skip)]
+    last_detail: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -339,8 +343,11 @@ impl Store {
         a.first_ts = a.first_ts.min(ev.ts);
         a.last_ts = a.last_ts.max(ev.ts);
         if let Some(d) = detail {
-            if a.details.len() < MAX_DETAILS {
-                a.details.insert(d);
+            if !a.last_detail.is_some_and(|l| std::ptr::eq(l, d)) {
+                a.last_detail = Some(d);
+                if a.details.len() < MAX_DETAILS {
+                    a.details.insert(d);
+                }
             }
         }
     }
