@@ -164,41 +164,94 @@ pub fn parse_cpf_item(i: &[u8]) -> R<'_, CpfItem<'_>> {
     Ok((i, CpfItem { type_id, data }))
 }
 
-/// A Common Packet Format: the item count and the first [`MAX_ITEMS`] items.
+/// A Common Packet Format: the item count and the first [`MAX_ITEMS`] items, kept as the
+/// bytes they span and read again when walked (a PDU walks them once or twice). Keeping the
+/// items themselves made the struct 200 bytes, copied through each parser level of every PDU.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Cpf<'a> {
     pub count: u16,
-    pub items: [CpfItem<'a>; MAX_ITEMS],
-    /// Items stored (`min(count, MAX_ITEMS)`).
+    /// Items stored (`min(count, MAX_ITEMS)`, or the complete ones of a cut CPF).
     pub stored: usize,
+    /// The bytes of the `stored` items, each complete.
+    raw: &'a [u8],
 }
 
 impl<'a> Cpf<'a> {
-    pub fn items(&self) -> &[CpfItem<'a>] {
-        &self.items[..self.stored.min(MAX_ITEMS)]
+    pub fn items(&self) -> CpfItems<'a> {
+        CpfItems {
+            rest: self.raw,
+            left: self.stored,
+        }
     }
 
-    pub fn find(&self, type_id: u16) -> Option<&CpfItem<'a>> {
-        self.items().iter().find(|it| it.type_id == type_id)
+    pub fn find(&self, type_id: u16) -> Option<CpfItem<'a>> {
+        self.items().find(|it| it.type_id == type_id)
+    }
+}
+
+/// The stored items of a [`Cpf`].
+pub struct CpfItems<'a> {
+    rest: &'a [u8],
+    left: usize,
+}
+
+impl<'a> Iterator for CpfItems<'a> {
+    type Item = CpfItem<'a>;
+
+    fn next(&mut self) -> Option<CpfItem<'a>> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        // Never fails: the items were checked when the CPF was parsed.
+        let (rest, it) = parse_cpf_item(self.rest).ok()?;
+        self.rest = rest;
+        Some(it)
     }
 }
 
 /// Item count, then items (all of them are walked, at most [`MAX_ITEMS`] are kept).
 pub fn parse_cpf(i: &[u8]) -> R<'_, Cpf<'_>> {
-    let (mut i, count) = le_u16(i)?;
-    let mut cpf = Cpf {
-        count,
-        ..Default::default()
-    };
+    let (items, count) = le_u16(i)?;
+    let (mut i, mut cpf) = (
+        items,
+        Cpf {
+            count,
+            stored: 0,
+            raw: &[],
+        },
+    );
     for n in 0..count as usize {
-        let (rest, it) = parse_cpf_item(i)?;
-        if n < MAX_ITEMS {
-            cpf.items[n] = it;
-            cpf.stored = n + 1;
-        }
+        let (rest, _) = parse_cpf_item(i)?;
         i = rest;
+        if n < MAX_ITEMS {
+            cpf.stored = n + 1;
+            cpf.raw = &items[..items.len() - i.len()];
+        }
     }
     Ok((i, cpf))
+}
+
+/// The complete items of a cut CPF (at most [`MAX_ITEMS`]); `None` without an item count.
+pub fn parse_cpf_prefix(i: &[u8]) -> Option<Cpf<'_>> {
+    let (items, count) = le_u16::<_, nom::error::Error<&[u8]>>(i).ok()?;
+    let (mut i, mut cpf) = (
+        items,
+        Cpf {
+            count,
+            stored: 0,
+            raw: &[],
+        },
+    );
+    for n in 0..(count as usize).min(MAX_ITEMS) {
+        let Ok((rest, _)) = parse_cpf_item(i) else {
+            break;
+        };
+        i = rest;
+        cpf.stored = n + 1;
+        cpf.raw = &items[..items.len() - i.len()];
+    }
+    Some(cpf)
 }
 
 /// Command-specific data of SendRRData / SendUnitData.
@@ -811,8 +864,8 @@ pub struct IoPacket<'a> {
 pub fn parse_io(i: &[u8]) -> R<'_, IoPacket<'_>> {
     let (rest, cpf) = parse_cpf(i)?;
     let err = || nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Verify));
-    let items = cpf.items();
-    let (Some(addr), Some(data)) = (items.first(), items.get(1)) else {
+    let mut items = cpf.items();
+    let (Some(addr), Some(data)) = (items.next(), items.next()) else {
         return Err(err());
     };
     if addr.type_id != item::SEQUENCED_ADDRESS

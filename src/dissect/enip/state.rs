@@ -291,7 +291,7 @@ impl EnipState {
             Err(_) => {
                 cx.anomaly("bad_cpf");
                 // A cut reply: use the items that are complete.
-                match parse_items_prefix(body) {
+                match parser::parse_cpf_prefix(body) {
                     Some(c) => c,
                     None => return,
                 }
@@ -387,7 +387,7 @@ impl EnipState {
         }
         for it in rr.cpf.items() {
             if matches!(it.type_id, item::SOCKADDR_O2T | item::SOCKADDR_T2O) {
-                sockaddr_fact(dir, it, cx);
+                sockaddr_fact(dir, &it, cx);
             }
         }
         let (key, msg, via) = if h.command == cmd::SEND_RR_DATA {
@@ -753,24 +753,6 @@ fn sockaddr_fact(dir: Dir, it: &parser::CpfItem<'_>, cx: &mut Cx<'_>) {
             d[4], d[5], d[6], d[7]
         ),
     );
-}
-
-/// Items of a cut CPF that are complete.
-fn parse_items_prefix(body: &[u8]) -> Option<parser::Cpf<'_>> {
-    let (mut i, count) = nom::number::complete::le_u16::<_, nom::error::Error<&[u8]>>(body).ok()?;
-    let mut cpf = parser::Cpf {
-        count,
-        ..Default::default()
-    };
-    for n in 0..(count as usize).min(parser::MAX_ITEMS) {
-        let Ok((rest, it)) = parser::parse_cpf_item(i) else {
-            break;
-        };
-        cpf.items[n] = it;
-        cpf.stored = n + 1;
-        i = rest;
-    }
-    Some(cpf)
 }
 
 /// Revision as "major.minor" with two-digit minor ("4.03", "33.10"), as Rockwell tools and
