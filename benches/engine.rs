@@ -1,5 +1,6 @@
-//! Micro-benchmarks of the per-packet path: decode, flow lookup, reassembly, each OT
-//! dissector on its own, and the whole engine per protocol (frames held in memory, no I/O).
+//! Micro-benchmarks of the per-packet path: decode, flow lookup, reassembly, each dissector
+//! on its own (every TCP and UDP dissector with shipped traffic: `dissector/*` and
+//! `datagram/*`), and the whole engine per protocol (frames held in memory, no I/O).
 //!
 //! ```text
 //! cargo bench --bench engine                 # all
@@ -14,7 +15,7 @@ use otscope::capture::LinkType;
 use otscope::capture::file::FileReader;
 use otscope::config::Limits;
 use otscope::decode::{self, L4, Net};
-use otscope::dissect::{Cx, Dir, Parsed, STREAM_PROTOCOLS};
+use otscope::dissect::{Cx, DATAGRAM_PROTOCOLS, Dir, Parsed, STREAM_PROTOCOLS};
 use otscope::engine::Engine;
 use otscope::evidence::Ev;
 use otscope::flow::reassembly::{Stream, StreamLimits};
@@ -175,7 +176,7 @@ fn bench_reassembly(c: &mut Criterion) {
 /// The TCP payload segments of a capture's flows to or from `port`, in capture order, as
 /// (flow number, direction, bytes). Retransmissions are not removed (the shipped captures
 /// used here have few); the benchmark is about parsing cost.
-fn segments(frames: &[Held], port: u16) -> Vec<(usize, Dir, Vec<u8>)> {
+fn segments(frames: &[Held], ports: &[u16]) -> Vec<(usize, Dir, Vec<u8>)> {
     let mut flows: Vec<FlowKey> = Vec::new();
     let mut out = Vec::new();
     for (link, _, d, orig) in frames {
@@ -187,7 +188,7 @@ fn segments(frames: &[Held], port: u16) -> Vec<(usize, Dir, Vec<u8>)> {
         let Ok(L4::Tcp(t)) = decode::l4(&ip) else {
             continue;
         };
-        if t.payload.is_empty() || (t.dport != port && t.sport != port) {
+        if t.payload.is_empty() || !(ports.contains(&t.dport) || ports.contains(&t.sport)) {
             continue;
         }
         let (key, _) = FlowKey::new(ip.src, t.sport, ip.dst, t.dport, 6);
@@ -198,7 +199,7 @@ fn segments(frames: &[Held], port: u16) -> Vec<(usize, Dir, Vec<u8>)> {
                 flows.len() - 1
             }
         };
-        let dir = if t.dport == port {
+        let dir = if ports.contains(&t.dport) {
             Dir::ToServer
         } else {
             Dir::ToClient
@@ -266,23 +267,140 @@ fn run_dissector(proto: &str, segs: &[(usize, Dir, Vec<u8>)], limits: &Limits) -
     store.ops.len() + store.claims.len()
 }
 
+/// Shipped captures with traffic of each stream dissector.
+const STREAM_INPUTS: &[(&str, &[&str])] = &[
+    ("modbus", &["captures/public/modbus"]),
+    (
+        "s7comm",
+        &["captures/public/s7comm", "captures/public/s7comm-plus"],
+    ),
+    ("enip", &["captures/public/enip"]),
+    ("opcua", &["captures/public/opcua"]),
+    ("http", &["captures/public/it-http"]),
+    ("ssh", &["captures/public/it-ssh"]),
+    ("ftp", &["captures/public/it-ftp"]),
+    ("telnet", &["captures/public/it-telnet"]),
+    ("vnc", &["captures/public/it-vnc"]),
+    ("rdp", &["captures/public/it-rdp"]),
+    ("tls", &["tests/data/tls"]),
+];
+
 fn bench_dissectors(c: &mut Criterion) {
     let limits = Limits::default();
     let mut g = c.benchmark_group("dissector");
-    for (proto, dir, port) in [
-        ("modbus", "captures/public/modbus", 502),
-        ("s7comm", "captures/public/s7comm", 102),
-        ("enip", "captures/public/enip", 44818),
-        ("opcua", "captures/public/opcua", 4840),
-    ] {
-        let segs = segments(&frames_of(dir), port);
+    for spec in STREAM_PROTOCOLS {
+        let Some((_, dirs)) = STREAM_INPUTS.iter().find(|(p, _)| *p == spec.proto) else {
+            eprintln!("dissector/{}: no shipped capture, not measured", spec.proto);
+            continue;
+        };
+        let frames: Vec<Held> = dirs.iter().flat_map(|d| frames_of(d)).collect();
+        let segs = segments(&frames, spec.ports);
         if segs.is_empty() {
+            eprintln!(
+                "dissector/{}: no traffic on its ports, not measured",
+                spec.proto
+            );
             continue;
         }
         let n: usize = segs.iter().map(|s| s.2.len()).sum();
         g.throughput(Throughput::Bytes(n as u64));
-        g.bench_with_input(BenchmarkId::from_parameter(proto), &segs, |b, segs| {
-            b.iter(|| black_box(run_dissector(proto, segs, &limits)))
+        g.bench_with_input(BenchmarkId::from_parameter(spec.proto), &segs, |b, segs| {
+            b.iter(|| black_box(run_dissector(spec.proto, segs, &limits)))
+        });
+    }
+    g.finish();
+}
+
+/// The UDP payloads to or from `ports` in every shipped capture, as (flow number, direction,
+/// bytes): a flow per address and port pair, as the engine keeps them.
+fn datagrams(frames: &[Held], ports: &[u16]) -> Vec<(usize, Dir, Vec<u8>)> {
+    let mut flows: Vec<FlowKey> = Vec::new();
+    let mut out = Vec::new();
+    for (link, _, d, orig) in frames {
+        let cut = (d.len() as u32) < *orig;
+        let Ok(p) = decode::decode(*link, d, cut, 4, 8) else {
+            continue;
+        };
+        let Net::Ip(ip) = p.net else { continue };
+        let Ok(L4::Udp(u)) = decode::l4(&ip) else {
+            continue;
+        };
+        if u.payload.is_empty() || !(ports.contains(&u.dport) || ports.contains(&u.sport)) {
+            continue;
+        }
+        let (key, _) = FlowKey::new(ip.src, u.sport, ip.dst, u.dport, 17);
+        let n = match flows.iter().position(|k| *k == key) {
+            Some(n) => n,
+            None => {
+                flows.push(key);
+                flows.len() - 1
+            }
+        };
+        let dir = if ports.contains(&u.dport) {
+            Dir::ToServer
+        } else {
+            Dir::ToClient
+        };
+        out.push((n, dir, u.payload.to_vec()));
+    }
+    out
+}
+
+fn bench_datagrams(c: &mut Criterion) {
+    let limits = Limits::default();
+    let mut frames: Vec<Held> = Vec::new();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir("captures/public")
+        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    dirs.push("captures/generated".into());
+    dirs.push("captures/demo".into());
+    dirs.push("tests/data/tftp".into());
+    dirs.sort();
+    for d in &dirs {
+        if let Some(d) = d.to_str() {
+            frames.extend(frames_of(d));
+        }
+    }
+    let mut g = c.benchmark_group("datagram");
+    for spec in DATAGRAM_PROTOCOLS {
+        let dgs = datagrams(&frames, spec.ports);
+        if dgs.is_empty() {
+            eprintln!(
+                "datagram/{}: no shipped traffic on its ports, not measured",
+                spec.proto
+            );
+            continue;
+        }
+        let n: usize = dgs.iter().map(|s| s.2.len()).sum();
+        g.throughput(Throughput::Bytes(n as u64));
+        g.bench_with_input(BenchmarkId::from_parameter(spec.proto), &dgs, |b, dgs| {
+            b.iter(|| {
+                let mut store = Store::new(limits.max_observations, limits.max_evidence_frames);
+                let mut exp = Vec::new();
+                let flows = dgs.iter().map(|s| s.0).max().map_or(0, |m| m + 1);
+                let mut state: Vec<_> = (0..flows).map(|_| (spec.new)()).collect();
+                let client = (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), 50_000);
+                let server = (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), spec.ports[0]);
+                for (i, (n, dir, data)) in dgs.iter().enumerate() {
+                    let ev = Ev {
+                        input: 0,
+                        frame: i as u64 + 1,
+                        ts: Timestamp(i as u64 * 1000),
+                    };
+                    let mut cx = Cx::new(
+                        client,
+                        server,
+                        Transport::Udp,
+                        spec.proto,
+                        ev,
+                        &limits,
+                        &mut store,
+                        &mut exp,
+                    );
+                    state[*n].datagram(*dir, data, &mut cx);
+                }
+                black_box(store.ops.len() + store.claims.len() + store.facts.len())
+            })
         });
     }
     g.finish();
@@ -321,6 +439,7 @@ criterion_group!(
     bench_flow_lookup,
     bench_reassembly,
     bench_dissectors,
+    bench_datagrams,
     bench_engine
 );
 criterion_main!(benches);
