@@ -248,6 +248,10 @@ pub struct Cx<'a> {
     pub proto: &'static str,
     pub(crate) store: &'a mut Store,
     pub(crate) expectations: &'a mut Vec<Expectation>,
+    /// How many things this context recorded or changed so far (claims, facts, operations,
+    /// authentications, anomalies, expectations, the protocol): a dissector that caches what
+    /// decoding a message gave caches only messages that had no effect but its result.
+    pub effects: u32,
 }
 
 impl<'a> Cx<'a> {
@@ -273,6 +277,7 @@ impl<'a> Cx<'a> {
             proto,
             store,
             expectations,
+            effects: 0,
         }
     }
 
@@ -294,6 +299,7 @@ impl<'a> Cx<'a> {
 
     /// Refine the protocol of this flow (e.g. `iso_tsap` to `s7comm`).
     pub fn set_proto(&mut self, proto: &'static str) {
+        self.effects += 1;
         self.proto = proto;
     }
 
@@ -320,6 +326,7 @@ impl<'a> Cx<'a> {
             source,
         };
         let (proto, port, ev) = (self.proto, self.server_port, self.ev);
+        self.effects += 1;
         self.store.claim(k, confidence, proto, port, ev);
     }
 
@@ -344,6 +351,7 @@ impl<'a> Cx<'a> {
             source,
         };
         let (proto, port, ev) = (self.proto, self.server_port, self.ev);
+        self.effects += 1;
         self.store.claim(k, confidence, proto, port, ev);
     }
 
@@ -358,6 +366,7 @@ impl<'a> Cx<'a> {
             value: bounded(value.into()),
         };
         let ev = self.ev;
+        self.effects += 1;
         self.store.fact(k, ev);
     }
 
@@ -371,6 +380,7 @@ impl<'a> Cx<'a> {
             op,
         };
         let ev = self.ev;
+        self.effects += 1;
         self.store.op(k, detail, ev);
     }
 
@@ -382,6 +392,7 @@ impl<'a> Cx<'a> {
             mechanism: e.mechanism,
         };
         let ev = self.ev;
+        self.effects += 1;
         self.store.auth(k, e, ev);
     }
 
@@ -396,6 +407,7 @@ impl<'a> Cx<'a> {
             value: bounded(value.into()),
         };
         let ev = self.ev;
+        self.effects += 1;
         self.store.fact(k, ev);
     }
 
@@ -408,11 +420,13 @@ impl<'a> Cx<'a> {
             port: self.server_port,
         };
         let ev = self.ev;
+        self.effects += 1;
         self.store.anomaly(k, ev);
     }
 
     /// Announce a connection that will follow (FTP data channels).
     pub fn expect(&mut self, e: Expectation) {
+        self.effects += 1;
         if self.expectations.len() < 64 {
             self.expectations.push(e);
         }

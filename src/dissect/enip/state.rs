@@ -25,15 +25,19 @@ const MAX_SEEN: usize = 64;
 const MAX_CONN_FACTS: usize = 16;
 /// Hard cap of open transactions per flow, whatever the limits say.
 const MAX_PENDING: usize = 1024;
+/// Requests remembered per flow by [`ReqCache`], and the longest one.
+const CACHE_ENTRIES: usize = 16;
+const CACHE_MAX_BYTES: usize = 256;
 
 /// How a CIP message reached the object that answers it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Via {
     /// The device at the IP address itself.
     Direct,
     /// Routed on (a backplane slot, another network): another module answers.
     Routed(PortSeg),
     /// A connected message on a connection whose Forward Open was not seen.
+    #[default]
     Unknown,
 }
 
@@ -113,7 +117,7 @@ pub struct Conn {
 
 /// Operations of one request PDU, de-duplicated (a Multiple Service Packet of eleven reads is
 /// one read).
-#[derive(Default)]
+#[derive(Default, Clone, Copy)]
 struct Ops {
     v: [(Option<Op>, &'static str); 8],
     n: usize,
@@ -142,6 +146,73 @@ pub fn sender(dir: Dir) -> Party {
     }
 }
 
+/// The last requests of a flow and what decoding them gave. An HMI or a SCADA server polls
+/// the same tags with the same few requests (Multiple Service Packets of reads) again and
+/// again; a request with the same bytes, reached the same way, decodes to the same result, so
+/// it is compared instead of decoded again. Only requests whose decoding recorded nothing
+/// (no anomaly) and changed nothing (a Forward Close drops a connection) are kept: a hit then
+/// gives everything decoding would have given, the operations and what to remember for the
+/// response.
+#[derive(Default)]
+struct ReqCache {
+    entries: Vec<ReqEntry>,
+    /// The entry replaced next once full (oldest first).
+    next: usize,
+}
+
+struct ReqEntry {
+    /// Length and first and last bytes, compared before the bytes.
+    tag: u64,
+    via: Via,
+    msg: Vec<u8>,
+    out: (Kind, Via),
+    ops: Ops,
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Tests: decode every request (no [`ReqCache`]), and count the requests the cache gave.
+    pub static NO_REQ_CACHE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    pub static REQ_CACHE_HITS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+fn req_tag(msg: &[u8]) -> u64 {
+    let word = |b: &[u8]| b.iter().fold(0u64, |a, &x| a << 8 | x as u64);
+    let n = msg.len();
+    (n as u64) ^ word(&msg[..n.min(8)]).rotate_left(16) ^ word(&msg[n.saturating_sub(8)..])
+}
+
+impl ReqCache {
+    fn get(&self, msg: &[u8], via: Via) -> Option<&ReqEntry> {
+        let tag = req_tag(msg);
+        self.entries
+            .iter()
+            .find(|e| e.tag == tag && e.via == via && e.msg == msg)
+    }
+
+    fn put(&mut self, msg: &[u8], via: Via, out: (Kind, Via), ops: Ops) {
+        let e = ReqEntry {
+            tag: req_tag(msg),
+            via,
+            msg: msg.to_vec(),
+            out,
+            ops,
+        };
+        if self.entries.len() < CACHE_ENTRIES {
+            self.entries.push(e);
+        } else {
+            self.entries[self.next] = e;
+            self.next = (self.next + 1) % CACHE_ENTRIES;
+        }
+    }
+}
+
+impl std::fmt::Debug for ReqCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ReqCache({} entries)", self.entries.len())
+    }
+}
+
 /// Per-flow state shared by the TCP and UDP dissectors.
 #[derive(Debug, Default)]
 pub struct EnipState {
@@ -151,6 +222,9 @@ pub struct EnipState {
     pub conns: Vec<Conn>,
     seen: Vec<u64>,
     conn_facts: usize,
+    /// Set by a request that changes this state ([`ReqCache`]).
+    changed: bool,
+    cache: Option<Box<ReqCache>>,
 }
 
 impl EnipState {
@@ -434,8 +508,7 @@ impl EnipState {
             return;
         };
         if first & 0x80 == 0 {
-            let mut ops = Ops::default();
-            let kind = self.cip_request(msg, via, 0, &mut ops, cx);
+            let (kind, ops) = self.request(msg, via, cx);
             if dir == Dir::ToServer {
                 for &(op, detail) in &ops.v[..ops.n] {
                     if let Some(op) = op {
@@ -456,6 +529,31 @@ impl EnipState {
                 Err(_) => cx.anomaly("bad_cip_response"),
             }
         }
+    }
+
+    /// A CIP request's operations and what to remember for its response: from the flow's
+    /// [`ReqCache`] when it is one of its last requests again, else decoded.
+    fn request(&mut self, msg: &[u8], via: Via, cx: &mut Cx<'_>) -> (Option<(Kind, Via)>, Ops) {
+        #[cfg(test)]
+        if NO_REQ_CACHE.get() {
+            let mut ops = Ops::default();
+            return (self.cip_request(msg, via, 0, &mut ops, cx), ops);
+        }
+        if let Some(e) = self.cache.as_deref().and_then(|c| c.get(msg, via)) {
+            #[cfg(test)]
+            REQ_CACHE_HITS.set(REQ_CACHE_HITS.get() + 1);
+            return (Some(e.out), e.ops);
+        }
+        let mut ops = Ops::default();
+        let effects = cx.effects;
+        self.changed = false;
+        let kind = self.cip_request(msg, via, 0, &mut ops, cx);
+        if let Some(out) = kind {
+            if cx.effects == effects && !self.changed && msg.len() <= CACHE_MAX_BYTES {
+                self.cache.get_or_insert_default().put(msg, via, out, ops);
+            }
+        }
+        (kind, ops)
     }
 
     /// A CIP request: its operations go to `ops`; returns what to remember for the response.
@@ -563,6 +661,7 @@ impl EnipState {
             svc::FORWARD_CLOSE if cm => {
                 let (op, detail) = codes::classify(req.service, ep.class, false);
                 ops.add(op, detail);
+                self.changed = true;
                 match parser::parse_forward_close(req.data) {
                     Ok((_, fc)) => self.conns.retain(|c| {
                         !(c.serial == fc.serial

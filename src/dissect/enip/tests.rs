@@ -1383,6 +1383,56 @@ impl Rng {
     }
 }
 
+/// The request cache ([`state::ReqCache`]) gives what decoding gives: a long stream of real
+/// requests and responses, repeated (a poll), interleaved with mutated copies (anomalies, a
+/// Forward Close, routed requests, more distinct requests than the cache holds), observed
+/// with and without the cache, ends in the same observations, evidence frames included.
+#[test]
+fn request_cache_gives_what_decoding_gives() {
+    let seeds: Vec<(Dir, Vec<u8>)> = session_stream()
+        .into_iter()
+        .chain([
+            (S, routed_gaa_request()),
+            (C, routed_gaa_response()),
+            (S, gaa_request()),
+            (C, gaa_response()),
+        ])
+        .collect();
+    let mut rng = Rng(0xcac4e);
+    // Variants: one byte of the CIP message changed (another request, or a bad one), each
+    // sent again and again like the rest.
+    let mut pool = seeds.clone();
+    for _ in 0..80 {
+        let (dir, mut b) = seeds[rng.below(seeds.len())].clone();
+        let i = 40 + rng.below(b.len().saturating_sub(40).max(1));
+        if i < b.len() {
+            b[i] = rng.next() as u8;
+        }
+        pool.push((dir, b));
+    }
+    let stream: Vec<(Dir, Vec<u8>)> = (0..8000)
+        .map(|_| pool[rng.below(pool.len())].clone())
+        .collect();
+    let observe = |cache: bool| {
+        state::NO_REQ_CACHE.set(!cache);
+        state::REQ_CACHE_HITS.set(0);
+        let env = run_tcp(&stream);
+        let evidence: Vec<String> = sorted(&env.store.ops)
+            .into_iter()
+            .map(|(k, a)| format!("{:?} {:?} {:?}", k.op, a.details, a.evidence))
+            .collect();
+        state::NO_REQ_CACHE.set(false);
+        (env.summary(), evidence, state::REQ_CACHE_HITS.get())
+    };
+    let (want, want_ev, none) = observe(false);
+    let (got, got_ev, hits) = observe(true);
+    assert_eq!(none, 0);
+    assert!(hits > 1000, "the cache gave {hits} requests");
+    assert!(want.iter().any(|l| l.starts_with("anomaly")), "{want:?}");
+    assert_eq!(got, want);
+    assert_eq!(got_ev, want_ev);
+}
+
 #[test]
 fn fuzz_no_panic_bounded_state() {
     let seeds: Vec<Vec<u8>> = session_stream()
@@ -1467,4 +1517,36 @@ fn fuzz_no_panic_bounded_state() {
             }
         }
     }
+}
+
+/// The same on real traffic, through the whole analysis: every shipped EtherNet/IP capture
+/// (public, cpppo, the demo plant) gives the same report with and without the request cache.
+#[test]
+fn request_cache_leaves_reports_of_real_captures_unchanged() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut paths: Vec<std::path::PathBuf> = std::fs::read_dir(root.join("captures/public/enip"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    paths.sort();
+    paths.push(root.join("captures/generated/enip-cpppo.pcap"));
+    paths.push(root.join("captures/demo/ot-trunk.pcapng"));
+    let sigs = crate::inventory::signatures::Signatures::builtin();
+    let report = |cache: bool| {
+        state::NO_REQ_CACHE.set(!cache);
+        state::REQ_CACHE_HITS.set(0);
+        // One thread: the analysis runs on this one, where the switch is set.
+        let a = crate::analysis::analyze(&paths, &Limits::default(), 1, None);
+        state::NO_REQ_CACHE.set(false);
+        let r = crate::build_report(&a, &sigs, None, false);
+        (
+            serde_json::to_string_pretty(&r).unwrap(),
+            state::REQ_CACHE_HITS.get(),
+        )
+    };
+    let (want, _) = report(false);
+    let (got, hits) = report(true);
+    assert!(hits > 50, "the cache gave {hits} requests");
+    assert!(want.contains("\"enip\""));
+    assert!(got == want, "the reports differ");
 }
