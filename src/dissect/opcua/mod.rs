@@ -122,6 +122,12 @@ use parser::{HEADER_LEN, Header, MsgType, UaError};
 use state::{Channel, Mode, Pending, PendingKind, Reasm, State};
 use std::net::IpAddr;
 
+#[cfg(test)]
+thread_local! {
+    /// Tests: compute every certificate's SHA-1 (no `recent_certs`).
+    pub static NO_RECENT_CERTS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Registration in [`crate::dissect::STREAM_PROTOCOLS`].
 pub const SPEC: StreamSpec = StreamSpec {
     proto: "opcua",
@@ -537,14 +543,34 @@ impl OpcUa {
         }
     }
 
+    /// A certificate seen: its facts once (per `certs_seen`), and an anomaly if unreadable.
     fn report_cert(&mut self, owner: Party, der: &[u8], cx: &mut Cx<'_>) {
         if der.is_empty() {
+            return;
+        }
+        #[cfg(test)]
+        if NO_RECENT_CERTS.get() {
+            self.st.recent_certs.clear();
+        }
+        if let Some(i) = self.st.recent_certs.iter().position(|c| c == der) {
+            self.st.recent_certs[..=i].rotate_right(1);
             return;
         }
         let digest = cert::sha1(der);
         let mut key = [0u8; 8];
         key.copy_from_slice(&digest[..8]);
-        if self.st.cert_seen(key) || !self.spend(cx) {
+        let seen = self.st.cert_seen(key);
+        if der.len() <= state::RECENT_CERT_MAX {
+            const _: () = assert!(state::RECENT_CERTS <= state::MAX_CERTS_SEEN);
+            if self.st.recent_certs.len() >= state::RECENT_CERTS {
+                self.st.recent_certs.pop();
+            }
+            self.st.recent_certs.insert(0, der.to_vec());
+        } else {
+            // Its key went in unseen here: the others' count of keys since would be wrong.
+            self.st.recent_certs.clear();
+        }
+        if seen || !self.spend(cx) {
             return;
         }
         let Some(c) = cert::parse(der) else {

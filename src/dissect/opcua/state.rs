@@ -8,6 +8,9 @@ pub const MAX_CHANNELS: usize = 8;
 pub const MAX_REASSEMBLIES: usize = 4;
 /// Certificates already reported per flow (by thumbprint prefix).
 pub const MAX_CERTS_SEEN: usize = 8;
+/// Certificates kept as [`State::recent_certs`] (at most [`MAX_CERTS_SEEN`]), and the longest.
+pub const RECENT_CERTS: usize = 2;
+pub const RECENT_CERT_MAX: usize = 8 << 10;
 /// `opcua.endpoint` / `opcua.discovered_server` facts per flow.
 pub const MAX_ENDPOINT_FACTS: u16 = 64;
 /// Observations with device-chosen strings per flow (endpoints, certificates, policies...).
@@ -127,6 +130,13 @@ pub struct State {
     pub reverse: bool,
     /// SHA-1 thumbprints (first 8 bytes) of certificates already reported.
     pub certs_seen: Vec<[u8; 8]>,
+    /// The bytes of the last [`RECENT_CERTS`] certificates checked, most recent first (those
+    /// of at most [`RECENT_CERT_MAX`] bytes). Their keys went into `certs_seen` then, and
+    /// fewer than [`MAX_CERTS_SEEN`] keys since, so they are still there: the same bytes
+    /// again are seen without computing their SHA-1. A GetEndpoints response repeats the
+    /// server's certificate in every endpoint; OpenSecureChannel requests and responses
+    /// alternate the client's and the server's.
+    pub recent_certs: Vec<Vec<u8>>,
     pub endpoint_facts: u16,
     /// Unreadable messages seen on channels whose OPN was not seen (mid-stream).
     pub undecided: u8,

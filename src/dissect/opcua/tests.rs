@@ -1069,6 +1069,10 @@ impl Rng {
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1746,4 +1750,69 @@ fn string_observations_are_budgeted() {
     let n = h.facts("opcua.error").len();
     assert_eq!(n, state::MAX_STRING_REPORTS as usize);
     assert_eq!(h.anomaly("observation_budget_exhausted"), 1);
+}
+
+/// Certificates recognised from their bytes (`recent_certs`, no SHA-1) give what the SHA-1
+/// path gives: a stream of OpenSecureChannel messages carrying 12 certificates (more than
+/// `certs_seen` holds, so keys are evicted and certificates reported again), one too long to be
+/// kept, in a random order with runs of repeats, observed with and without.
+#[test]
+fn recent_certificates_give_what_their_digests_give() {
+    use Dir::*;
+    let der = include_bytes!("../../../tests/data/opcua/asyncua-server-cert.der");
+    let leaf = include_bytes!("../../../tests/data/opcua/ca-signed-leaf.der");
+    let mut certs: Vec<Vec<u8>> = vec![der.to_vec(), leaf.to_vec()];
+    for k in 0..9u8 {
+        // Another serial number: another certificate, still readable.
+        let mut c = if k % 2 == 0 {
+            der.to_vec()
+        } else {
+            leaf.to_vec()
+        };
+        c[15] ^= k + 1;
+        certs.push(c);
+    }
+    let mut long = der.to_vec();
+    long.resize(state::RECENT_CERT_MAX + 100, 0);
+    certs.push(long);
+    let mut rng = Rng(0xce47);
+    let mut msgs = Vec::new();
+    let mut last = 0;
+    for _ in 0..600 {
+        // Runs: half the time the same certificate again.
+        if rng.below(2) == 0 {
+            last = rng.below(certs.len());
+        }
+        let dir = if rng.below(2) == 0 {
+            ToServer
+        } else {
+            ToClient
+        };
+        msgs.push((dir, opn_raw(b'F', 0, B256, Some(&certs[last]), &[0u8; 64])));
+    }
+    let observe = |recent: bool| {
+        NO_RECENT_CERTS.set(!recent);
+        let mut h = H::new();
+        h.limits.max_evidence_frames = 1_000;
+        for (d, m) in &msgs {
+            h.feed(*d, m);
+        }
+        NO_RECENT_CERTS.set(false);
+        let frames: Vec<String> = sorted(&h.store.facts)
+            .into_iter()
+            .map(|(k, e)| format!("{} {} {:?}", k.key, k.value, e))
+            .collect();
+        (h.snapshot(), frames)
+    };
+    let (want, want_frames) = observe(false);
+    let (got, got_frames) = observe(true);
+    assert!(
+        want.iter()
+            .filter(|l| l.contains("opcua.cert_sha1"))
+            .count()
+            >= 10,
+        "{want:?}"
+    );
+    assert_eq!(got, want);
+    assert_eq!(got_frames, want_frames);
 }
