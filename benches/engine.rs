@@ -173,10 +173,11 @@ fn bench_reassembly(c: &mut Criterion) {
     g.finish();
 }
 
-/// The TCP payload segments of a capture's flows to or from `port`, in capture order, as
-/// (flow number, direction, bytes). Retransmissions are not removed (the shipped captures
-/// used here have few); the benchmark is about parsing cost.
-fn segments(frames: &[Held], ports: &[u16]) -> Vec<(usize, Dir, Vec<u8>)> {
+/// The TCP payload segments (`proto` 6) or UDP datagrams (17) to or from `ports`, in capture
+/// order, as (flow number, direction, bytes): a flow per address and port pair, as the engine
+/// keeps them. Retransmissions are not removed (the shipped captures used here have few); the
+/// benchmark is about parsing cost.
+fn payloads(frames: &[Held], ports: &[u16], proto: u8) -> Vec<(usize, Dir, Vec<u8>)> {
     let mut flows: Vec<FlowKey> = Vec::new();
     let mut out = Vec::new();
     for (link, _, d, orig) in frames {
@@ -185,13 +186,15 @@ fn segments(frames: &[Held], ports: &[u16]) -> Vec<(usize, Dir, Vec<u8>)> {
             continue;
         };
         let Net::Ip(ip) = p.net else { continue };
-        let Ok(L4::Tcp(t)) = decode::l4(&ip) else {
-            continue;
+        let (sport, dport, payload) = match decode::l4(&ip) {
+            Ok(L4::Tcp(t)) if proto == 6 => (t.sport, t.dport, t.payload),
+            Ok(L4::Udp(u)) if proto == 17 => (u.sport, u.dport, u.payload),
+            _ => continue,
         };
-        if t.payload.is_empty() || !(ports.contains(&t.dport) || ports.contains(&t.sport)) {
+        if payload.is_empty() || !(ports.contains(&dport) || ports.contains(&sport)) {
             continue;
         }
-        let (key, _) = FlowKey::new(ip.src, t.sport, ip.dst, t.dport, 6);
+        let (key, _) = FlowKey::new(ip.src, sport, ip.dst, dport, proto);
         let n = match flows.iter().position(|k| *k == key) {
             Some(n) => n,
             None => {
@@ -199,12 +202,12 @@ fn segments(frames: &[Held], ports: &[u16]) -> Vec<(usize, Dir, Vec<u8>)> {
                 flows.len() - 1
             }
         };
-        let dir = if ports.contains(&t.dport) {
+        let dir = if ports.contains(&dport) {
             Dir::ToServer
         } else {
             Dir::ToClient
         };
-        out.push((n, dir, t.payload.to_vec()));
+        out.push((n, dir, payload.to_vec()));
     }
     out
 }
@@ -294,7 +297,7 @@ fn bench_dissectors(c: &mut Criterion) {
             continue;
         };
         let frames: Vec<Held> = dirs.iter().flat_map(|d| frames_of(d)).collect();
-        let segs = segments(&frames, spec.ports);
+        let segs = payloads(&frames, spec.ports, 6);
         if segs.is_empty() {
             eprintln!(
                 "dissector/{}: no traffic on its ports, not measured",
@@ -309,41 +312,6 @@ fn bench_dissectors(c: &mut Criterion) {
         });
     }
     g.finish();
-}
-
-/// The UDP payloads to or from `ports` in every shipped capture, as (flow number, direction,
-/// bytes): a flow per address and port pair, as the engine keeps them.
-fn datagrams(frames: &[Held], ports: &[u16]) -> Vec<(usize, Dir, Vec<u8>)> {
-    let mut flows: Vec<FlowKey> = Vec::new();
-    let mut out = Vec::new();
-    for (link, _, d, orig) in frames {
-        let cut = (d.len() as u32) < *orig;
-        let Ok(p) = decode::decode(*link, d, cut, 4, 8) else {
-            continue;
-        };
-        let Net::Ip(ip) = p.net else { continue };
-        let Ok(L4::Udp(u)) = decode::l4(&ip) else {
-            continue;
-        };
-        if u.payload.is_empty() || !(ports.contains(&u.dport) || ports.contains(&u.sport)) {
-            continue;
-        }
-        let (key, _) = FlowKey::new(ip.src, u.sport, ip.dst, u.dport, 17);
-        let n = match flows.iter().position(|k| *k == key) {
-            Some(n) => n,
-            None => {
-                flows.push(key);
-                flows.len() - 1
-            }
-        };
-        let dir = if ports.contains(&u.dport) {
-            Dir::ToServer
-        } else {
-            Dir::ToClient
-        };
-        out.push((n, dir, u.payload.to_vec()));
-    }
-    out
 }
 
 fn bench_datagrams(c: &mut Criterion) {
@@ -363,7 +331,7 @@ fn bench_datagrams(c: &mut Criterion) {
     }
     let mut g = c.benchmark_group("datagram");
     for spec in DATAGRAM_PROTOCOLS {
-        let dgs = datagrams(&frames, spec.ports);
+        let dgs = payloads(&frames, spec.ports, 17);
         if dgs.is_empty() {
             eprintln!(
                 "datagram/{}: no shipped traffic on its ports, not measured",

@@ -213,45 +213,36 @@ impl<'a> Iterator for CpfItems<'a> {
 /// Item count, then items (all of them are walked, at most [`MAX_ITEMS`] are kept).
 pub fn parse_cpf(i: &[u8]) -> R<'_, Cpf<'_>> {
     let (items, count) = le_u16(i)?;
-    let (mut i, mut cpf) = (
-        items,
-        Cpf {
-            count,
-            stored: 0,
-            raw: &[],
-        },
-    );
-    for n in 0..count as usize {
-        let (rest, _) = parse_cpf_item(i)?;
-        i = rest;
-        if n < MAX_ITEMS {
-            cpf.stored = n + 1;
-            cpf.raw = &items[..items.len() - i.len()];
-        }
-    }
-    Ok((i, cpf))
+    let (cpf, walked) = walk_cpf(items, count, count as usize);
+    walked.map(|(rest, ())| (rest, cpf))
 }
 
 /// The complete items of a cut CPF (at most [`MAX_ITEMS`]); `None` without an item count.
 pub fn parse_cpf_prefix(i: &[u8]) -> Option<Cpf<'_>> {
     let (items, count) = le_u16::<_, nom::error::Error<&[u8]>>(i).ok()?;
-    let (mut i, mut cpf) = (
-        items,
-        Cpf {
-            count,
-            stored: 0,
-            raw: &[],
-        },
-    );
-    for n in 0..(count as usize).min(MAX_ITEMS) {
-        let Ok((rest, _)) = parse_cpf_item(i) else {
-            break;
-        };
-        i = rest;
-        cpf.stored = n + 1;
-        cpf.raw = &items[..items.len() - i.len()];
+    Some(walk_cpf(items, count, (count as usize).min(MAX_ITEMS)).0)
+}
+
+/// Walk up to `walk` items from `items`, keeping the first [`MAX_ITEMS`]: the CPF of the
+/// complete items, and the bytes after them or the error of the first incomplete one.
+fn walk_cpf(items: &[u8], count: u16, walk: usize) -> (Cpf<'_>, R<'_, ()>) {
+    let mut cpf = Cpf {
+        count,
+        stored: 0,
+        raw: &[],
+    };
+    let mut i = items;
+    for n in 0..walk {
+        match parse_cpf_item(i) {
+            Ok((rest, _)) => i = rest,
+            Err(e) => return (cpf, Err(e)),
+        }
+        if n < MAX_ITEMS {
+            cpf.stored = n + 1;
+            cpf.raw = &items[..items.len() - i.len()];
+        }
     }
-    Some(cpf)
+    (cpf, Ok((i, ())))
 }
 
 /// Command-specific data of SendRRData / SendUnitData.
