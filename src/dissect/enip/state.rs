@@ -30,14 +30,13 @@ const CACHE_ENTRIES: usize = 16;
 const CACHE_MAX_BYTES: usize = 256;
 
 /// How a CIP message reached the object that answers it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Via {
     /// The device at the IP address itself.
     Direct,
     /// Routed on (a backplane slot, another network): another module answers.
     Routed(PortSeg),
     /// A connected message on a connection whose Forward Open was not seen.
-    #[default]
     Unknown,
 }
 
