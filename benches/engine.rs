@@ -15,7 +15,7 @@ use otscope::capture::LinkType;
 use otscope::capture::file::FileReader;
 use otscope::config::Limits;
 use otscope::decode::{self, L4, Net};
-use otscope::dissect::{Cx, DATAGRAM_PROTOCOLS, Dir, Parsed, STREAM_PROTOCOLS};
+use otscope::dissect::{Cx, DATAGRAM_PROTOCOLS, DatagramSpec, Dir, Parsed, STREAM_PROTOCOLS};
 use otscope::engine::Engine;
 use otscope::evidence::Ev;
 use otscope::flow::reassembly::{Stream, StreamLimits};
@@ -298,20 +298,63 @@ fn bench_dissectors(c: &mut Criterion) {
         };
         let frames: Vec<Held> = dirs.iter().flat_map(|d| frames_of(d)).collect();
         let segs = payloads(&frames, spec.ports, 6);
-        if segs.is_empty() {
-            eprintln!(
-                "dissector/{}: no traffic on its ports, not measured",
-                spec.proto
-            );
-            continue;
-        }
-        let n: usize = segs.iter().map(|s| s.2.len()).sum();
-        g.throughput(Throughput::Bytes(n as u64));
-        g.bench_with_input(BenchmarkId::from_parameter(spec.proto), &segs, |b, segs| {
-            b.iter(|| black_box(run_dissector(spec.proto, segs, &limits)))
+        measure(&mut g, "dissector", spec.proto, &segs, |segs| {
+            run_dissector(spec.proto, segs, &limits)
         });
     }
     g.finish();
+}
+
+/// Payloads of one protocol, as [`payloads`] gives them.
+type Payloads = [(usize, Dir, Vec<u8>)];
+
+/// Benchmark `run` over `items` in group `g` (throughput in payload bytes), or say that the
+/// shipped captures have no traffic of `proto`.
+fn measure(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    group: &str,
+    proto: &str,
+    items: &Payloads,
+    run: impl Fn(&Payloads) -> usize,
+) {
+    if items.is_empty() {
+        eprintln!("{group}/{proto}: no shipped traffic on its ports, not measured");
+        return;
+    }
+    let n: usize = items.iter().map(|s| s.2.len()).sum();
+    g.throughput(Throughput::Bytes(n as u64));
+    g.bench_with_input(BenchmarkId::from_parameter(proto), items, |b, items| {
+        b.iter(|| black_box(run(items)))
+    });
+}
+
+/// Feed datagrams to fresh dissectors, one per flow, the way the engine does.
+fn run_datagrams(spec: &DatagramSpec, dgs: &Payloads, limits: &Limits) -> usize {
+    let mut store = Store::new(limits.max_observations, limits.max_evidence_frames);
+    let mut exp = Vec::new();
+    let flows = dgs.iter().map(|s| s.0).max().map_or(0, |m| m + 1);
+    let mut state: Vec<_> = (0..flows).map(|_| (spec.new)()).collect();
+    let client = (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), 50_000);
+    let server = (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), spec.ports[0]);
+    for (i, (n, dir, data)) in dgs.iter().enumerate() {
+        let ev = Ev {
+            input: 0,
+            frame: i as u64 + 1,
+            ts: Timestamp(i as u64 * 1000),
+        };
+        let mut cx = Cx::new(
+            client,
+            server,
+            Transport::Udp,
+            spec.proto,
+            ev,
+            limits,
+            &mut store,
+            &mut exp,
+        );
+        state[*n].datagram(*dir, data, &mut cx);
+    }
+    store.ops.len() + store.claims.len() + store.facts.len()
 }
 
 fn bench_datagrams(c: &mut Criterion) {
@@ -332,43 +375,8 @@ fn bench_datagrams(c: &mut Criterion) {
     let mut g = c.benchmark_group("datagram");
     for spec in DATAGRAM_PROTOCOLS {
         let dgs = payloads(&frames, spec.ports, 17);
-        if dgs.is_empty() {
-            eprintln!(
-                "datagram/{}: no shipped traffic on its ports, not measured",
-                spec.proto
-            );
-            continue;
-        }
-        let n: usize = dgs.iter().map(|s| s.2.len()).sum();
-        g.throughput(Throughput::Bytes(n as u64));
-        g.bench_with_input(BenchmarkId::from_parameter(spec.proto), &dgs, |b, dgs| {
-            b.iter(|| {
-                let mut store = Store::new(limits.max_observations, limits.max_evidence_frames);
-                let mut exp = Vec::new();
-                let flows = dgs.iter().map(|s| s.0).max().map_or(0, |m| m + 1);
-                let mut state: Vec<_> = (0..flows).map(|_| (spec.new)()).collect();
-                let client = (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), 50_000);
-                let server = (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), spec.ports[0]);
-                for (i, (n, dir, data)) in dgs.iter().enumerate() {
-                    let ev = Ev {
-                        input: 0,
-                        frame: i as u64 + 1,
-                        ts: Timestamp(i as u64 * 1000),
-                    };
-                    let mut cx = Cx::new(
-                        client,
-                        server,
-                        Transport::Udp,
-                        spec.proto,
-                        ev,
-                        &limits,
-                        &mut store,
-                        &mut exp,
-                    );
-                    state[*n].datagram(*dir, data, &mut cx);
-                }
-                black_box(store.ops.len() + store.claims.len() + store.facts.len())
-            })
+        measure(&mut g, "datagram", spec.proto, &dgs, |dgs| {
+            run_datagrams(spec, dgs, &limits)
         });
     }
     g.finish();
