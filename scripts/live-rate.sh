@@ -4,13 +4,16 @@
 #   scripts/live-rate.sh rate [CAPTURE] [PPS...]   replay CAPTURE (looped to ~LOOP_PACKETS
 #       packets) at each rate (packets/s; `top` = tcpreplay --topspeed) and print, per rate,
 #       what tcpreplay sent, what otscope captured and analysed, and every loss counter.
-#   LIVE_ARGS="--buffer-size 1M" adds options to otscope live (e.g. to see drops counted).
+#   LIVE_ARGS="--buffer-size 1M" adds options to otscope live (e.g. to see drops counted);
+#   BATCH=N sets the frames per sendmmsg of blast (default 64).
 #   scripts/live-rate.sh rss [CAPTURE] [PPS] [SECONDS]   replay CAPTURE in a loop at PPS for
 #       SECONDS with a snapshot every 10 s, and print the process RSS at each snapshot.
 #   scripts/live-rate.sh blast [CAPTURE] [PACKETS] [SENDERS]   send PACKETS frames of CAPTURE
 #       with SENDERS (default 1) parallel copies of examples/blast.rs (faster than tcpreplay:
-#       frames preloaded, one send each) at top speed, and print what each sender achieved,
-#       what otscope captured and lost, and the CPU time otscope used.
+#       frames preloaded, 64 per sendmmsg) at top speed, and print what each sender achieved,
+#       what otscope captured and lost, and the CPU time otscope used (and each of its
+#       threads). Sender i sends frames i*PACKETS.. of CAPTURE (in a loop if it is shorter):
+#       give a capture of at least SENDERS*PACKETS frames, so that no frame is sent twice.
 #
 # Uses target/release/otscope (built if missing). Traffic stays inside the rig's namespaces.
 set -euo pipefail
@@ -86,30 +89,43 @@ PY
     cap=${1:-captures/public/modbus/iti__ModbusTCP.pcap}
     packets=${2:-3000000}; senders=${3:-1}
     BLAST=target/release/examples/blast
-    [ -x "$BLAST" ] || cargo build --release --quiet --example blast
+    cargo build --release --quiet --example blast  # a no-op when up to date
     out="$work/blast"; mkdir -p "$out"
     $RIG exec "$NAME" /usr/bin/time -o "$work/time" -f "%U %S" "$BIN" live -i "rx-$NAME" \
       --out "$out" --quiet --snapshot-every 1h ${LIVE_ARGS:-} &
     pid=$!
     for _ in $(seq 100); do [ -f "$out/report.json" ] && break; sleep 0.1; done
     sp=()
-    for _ in $(seq "$senders"); do
-      ip netns exec "$NAME-tx" "$BLAST" "tx-$NAME" "$cap" "$packets" | tee -a "$work/sent" &
+    # Each sender its own part of the capture (see examples/blast.rs for why).
+    for i in $(seq 0 $((senders - 1))); do
+      ip netns exec "$NAME-tx" "$BLAST" "tx-$NAME" "$cap" "$packets" 0 "${BATCH:-64}" $((i * packets)) | tee -a "$work/sent" &
       sp+=($!)
     done
     for p in "${sp[@]}"; do wait "$p"; done
-    # Together: all frames over the longest sender's time.
+    # Together: all frames over the longest sender's time. On a link each frame also takes
+    # 24 bytes the capture does not hold (FCS 4, preamble 8, inter-frame gap 12): the second
+    # figure is the line rate the same frames fill on a SPAN port.
     awk '{n += $2; b += substr($4, 2); if ($9 > t) t = $9}
-         END {printf "all senders: %d packets in %.3f s: %.0f packets/s, %.1f Mb/s\n", n, t, n / t, b * 8 / t / 1e6}' "$work/sent"
+         END {printf "all senders: %d packets in %.3f s: %.0f packets/s, %.1f Mb/s of frames, %.1f Mb/s on the wire\n",
+              n, t, n / t, b * 8 / t / 1e6, (b + 24 * n) * 8 / t / 1e6}' "$work/sent"
     sleep 1
+    # CPU per thread (capture, analysis, ...), from /proc, in clock ticks.
+    lp=$(pgrep -f "^$BIN live -i rx-$NAME" | head -1)
+    tick=$(getconf CLK_TCK)
+    threads=$(for t in /proc/"$lp"/task/*; do
+      awk -v tick="$tick" -v name="$(cat "$t/comm")" '{printf "%s %.2f s, ", name, ($14 + $15) / tick}' "$t/stat"
+    done)
     # The capture runs under time(1): signal otscope itself, then wait for both.
-    pkill -INT -f "$BIN live -i rx-$NAME" || true
+    kill -INT "$lp" || true
     wait "$pid" || true; pid=
     j="$out/report.json"
     echo "otscope: captured $(field "$j" captured), analysed $(field "$j" analysed)," \
       "kernel drops $(field "$j" kernel_drops), interface drops $(field "$j" interface_drops)," \
       "shed $(field "$j" queue_shed_frames), RSS $(awk -v a="$(field "$j" rss_bytes)" 'BEGIN{printf "%.1f", a/1048576}') MiB," \
       "CPU $(awk '{printf "%.2f s user, %.2f s system", $1, $2}' "$work/time")"
+    echo "otscope CPU by thread: ${threads%, }"
+    python3 -c "import json,sys; q=json.load(open(sys.argv[1]))['capture_quality']
+print('analysis: %d duplicate frames, %d retransmitted TCP bytes' % (q.get('duplicate_frames', 0), q['tcp'].get('retransmitted_bytes', 0)))" "$j"
     ;;
-  *) sed -n '2,16p' "$0"; exit 2 ;;
+  *) sed -n '2,18p' "$0"; exit 2 ;;
 esac
