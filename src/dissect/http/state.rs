@@ -226,6 +226,32 @@ fn plausible_start(dir: Dir, b: &[u8]) -> Option<bool> {
     }
 }
 
+/// Longest method token taken at the start of a message.
+const MAX_METHOD: usize = 24;
+
+/// Does `b` begin like a message where one is expected (at the start of the stream or after
+/// the previous message)? Requests may use any method token (RFC 9110 9.1: extension
+/// methods; an unknown method is itself worth reporting), so this is looser than
+/// [`plausible_start`], which resynchronisation uses after garbage. `None`: more bytes
+/// needed. Like [`plausible_start`], a verdict on a prefix never changes with more bytes, so
+/// a line judged whole and the same line judged as it arrives agree.
+fn plausible_message(dir: Dir, b: &[u8]) -> Option<bool> {
+    if dir == Dir::ToClient {
+        return plausible_start(dir, b);
+    }
+    let tok = b.iter().take_while(|&&c| parser::is_tchar(c)).count();
+    if tok > MAX_METHOD {
+        return Some(false);
+    }
+    match (tok, b.get(tok), b.get(tok + 1)) {
+        (_, None, _) => None,
+        (0, Some(_), _) => Some(false),
+        (_, Some(&b' '), None) => None,
+        (_, Some(&b' '), Some(&c)) => Some(c > b' '),
+        _ => Some(false),
+    }
+}
+
 fn find_start(dir: Dir, data: &[u8], line_start: bool) -> Found {
     let mut cand = if line_start { Some(0) } else { None };
     let mut from = 0;
@@ -346,16 +372,20 @@ impl Http {
         if let Some(nl) = memchr::memchr(b'\n', data) {
             let first = data.get(..nl).unwrap_or(&[]);
             let first = first.strip_suffix(b"\r").unwrap_or(first);
-            let ok = match dir {
-                Dir::ToServer => parser::parse_request_line(first)
-                    .is_ok_and(|(r, l)| r.is_empty() && l.version.is_some()),
-                Dir::ToClient => parser::parse_status_line(first).is_ok(),
-            };
+            // The prefix test too: a line the prefix test rejects (a method that is not a
+            // token) is rejected whole as well, or the verdict would depend on whether the
+            // line arrived in one segment.
+            let ok = plausible_message(dir, first) == Some(true)
+                && match dir {
+                    Dir::ToServer => parser::parse_request_line(first)
+                        .is_ok_and(|(r, l)| r.is_empty() && l.version.is_some()),
+                    Dir::ToClient => parser::parse_status_line(first).is_ok(),
+                };
             if !ok {
                 // A line that does not even begin like HTTP is garbage, judged by the same
                 // prefix test as before the line end arrives, so the verdict does not depend
                 // on where the segments were cut.
-                let kind = match (dir, plausible_start(dir, first)) {
+                let kind = match (dir, plausible_message(dir, first)) {
                     (_, Some(false)) => "http_garbage",
                     (Dir::ToServer, _) => "http_malformed_request_line",
                     (Dir::ToClient, _) => "http_malformed_status_line",
@@ -363,7 +393,7 @@ impl Http {
                 self.lost(dir, cx, kind);
                 return Step::Adv(0);
             }
-        } else if plausible_start(dir, data) == Some(false) {
+        } else if plausible_message(dir, data) == Some(false) {
             self.lost(dir, cx, "http_garbage");
             return Step::Adv(0);
         }

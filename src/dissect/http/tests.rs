@@ -211,6 +211,28 @@ fn basic_auth_success_failure_and_offer() {
     assert!(h.anomalies().is_empty());
 }
 
+/// An extension method is a request like any other: its credentials are seen, in one segment
+/// or byte by byte (a client cannot hide Basic credentials behind an unregistered method).
+#[test]
+fn extension_method_is_a_request_whatever_the_segments() {
+    let req: &[u8] = b"PURGE /cache HTTP/1.1\r\nAuthorization: Basic YWRtaW46YWRtaW4=\r\n\r\n";
+    let resp: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    for chunk in [0, 1, 5] {
+        let h = run_script("http", 80, new, &[(ToServer, req), (ToClient, resp)], chunk);
+        assert_eq!(
+            h.ops(),
+            vec![("other", vec!["other_method"], 1)],
+            "chunk {chunk}"
+        );
+        assert_eq!(h.auths().len(), 1, "chunk {chunk}");
+        assert!(
+            h.anomalies().is_empty(),
+            "chunk {chunk}: {:?}",
+            h.anomalies()
+        );
+    }
+}
+
 #[test]
 fn unanswered_credentials_are_attempts_and_other_schemes() {
     let h = conv(&[(
@@ -469,5 +491,14 @@ fn garbage_verdict_does_not_depend_on_segmentation() {
     // A line that begins like a request but is broken stays a malformed request line.
     let (whole, bytewise) = run(b"GET /x HTTP/9\x01 z\r\n\r\n");
     assert_eq!(whole, vec!["http_malformed_request_line"]);
+    assert_eq!(bytewise, whole);
+    // An extension method (any token) is a request both ways. Byte by byte it used to be
+    // garbage: the prefix test knew only the registered methods, the whole line any token.
+    let (whole, bytewise) = run(b"od$T /x HTTP/1.1\r\nUser-Agent: evil\r\n\r\n");
+    assert!(whole.is_empty(), "{whole:?}");
+    assert_eq!(bytewise, whole);
+    // A method that is not a token is garbage both ways.
+    let (whole, bytewise) = run(b"G(T /x HTTP/1.1\r\n\r\n");
+    assert_eq!(whole, vec!["http_garbage"]);
     assert_eq!(bytewise, whole);
 }
