@@ -331,16 +331,14 @@ impl StreamDissector for EnipStream {
                         }
                         off += p;
                         if !complete {
-                            // A candidate that needs more bytes to be judged.
-                            let have = data.len() - off;
-                            let needed = if have < HEADER_LEN {
-                                HEADER_LEN
-                            } else {
-                                HEADER_LEN + 12
-                            };
+                            // A candidate that needs more bytes to be judged: judged again on
+                            // every byte that arrives. Asking for a whole header would leave
+                            // it unjudged when the stream ends first, where the same bytes in
+                            // one segment were judged (it may be rejected on its first two
+                            // bytes), and the observations would depend on the segmentation.
                             return Parsed::NeedMore {
                                 consumed: off,
-                                needed: needed.max(have + 1),
+                                needed: data.len() - off + 1,
                             };
                         }
                         self.synced[d] = true;

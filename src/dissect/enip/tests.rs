@@ -1186,6 +1186,22 @@ fn garbage_is_skipped_and_counted() {
 }
 
 #[test]
+fn garbage_is_judged_the_same_whatever_the_segments() {
+    // A stream picked up mid-PDU: two bytes that cannot begin a header (command 0, NOP),
+    // then the capture ends. Judged garbage on their own bytes, not left waiting for a whole
+    // header when they arrive one at a time. (A RegisterSession command code alone may still
+    // begin a header: not garbage yet.)
+    for (tail, garbage) in [(&[0u8, 0][..], 1), (&[0x65, 0], 0), (&[0, 0, 0x65], 1)] {
+        let whole = tail.to_vec();
+        let one = run_tcp(&[(S, whole.clone())]);
+        let bytes: Vec<(Dir, Vec<u8>)> = whole.iter().map(|&b| (S, vec![b])).collect();
+        let split = run_tcp(&bytes);
+        assert_eq!(one.summary(), split.summary(), "tail {tail:?}");
+        assert_eq!(one.anomaly("garbage_skipped"), garbage, "tail {tail:?}");
+    }
+}
+
+#[test]
 fn midstream_start_resynchronises() {
     // The flow is picked up in the middle of a reply, then whole PDUs follow.
     let r = list_identity_reply();
