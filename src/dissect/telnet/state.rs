@@ -34,6 +34,8 @@ struct Negotiation {
     /// Options (below 64) announced with WILL / requested with DO.
     will: u64,
     r#do: u64,
+    /// `will` or `do` changed since the owner last looked (`take_changed`).
+    changed: bool,
 }
 
 impl Negotiation {
@@ -42,7 +44,14 @@ impl Negotiation {
             st: Neg::Data,
             will: 0,
             r#do: 0,
+            changed: false,
         }
+    }
+
+    /// Did an option change since the last call?
+    #[inline]
+    fn take_changed(&mut self) -> bool {
+        std::mem::take(&mut self.changed)
     }
 
     /// Feed one byte; returns it when it is data (not negotiation).
@@ -84,6 +93,7 @@ impl Negotiation {
                         WONT => self.will &= !(1 << c),
                         _ => self.r#do &= !(1 << c),
                     }
+                    self.changed = true;
                 }
                 self.st = Neg::Data;
                 None
@@ -328,6 +338,9 @@ impl Telnet {
         let mut changed = false;
         for &b in data {
             let Some(c) = self.neg[d].byte(b) else {
+                if self.neg[d].take_changed() {
+                    self.check_encryption(cx);
+                }
                 continue;
             };
             match c {
@@ -353,13 +366,15 @@ impl Telnet {
         if changed {
             self.server_prompt(cx);
         }
-        self.check_encryption(cx);
     }
 
     fn client_bytes(&mut self, data: &[u8], cx: &mut Cx<'_>) {
         let d = di(Dir::ToServer);
         for &b in data {
             let Some(c) = self.neg[d].byte(b) else {
+                if self.neg[d].take_changed() {
+                    self.check_encryption(cx);
+                }
                 continue;
             };
             let after_cr = std::mem::replace(&mut self.cli_cr, c == b'\r');
@@ -395,9 +410,11 @@ impl Telnet {
                 }
             }
         }
-        self.check_encryption(cx);
     }
 
+    /// After every option change: encryption agreed at any moment is reported, whether or not
+    /// it is withdrawn later in the same segment (so the fact does not depend on where the
+    /// segments end).
     fn check_encryption(&mut self, cx: &mut Cx<'_>) {
         if self.encrypted {
             return;

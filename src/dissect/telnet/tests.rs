@@ -245,3 +245,22 @@ fn fuzz_no_panic_bounded() {
         assert_eq!(h.max_buffered, 0);
     }
 }
+
+#[test]
+fn encryption_agreed_then_withdrawn_is_reported_whatever_the_segments() {
+    // The client asks for encryption; the server agrees and withdraws it in one segment.
+    // Agreed for a moment is reported, whether the segment arrives whole or byte by byte.
+    let script: &[(Dir, &[u8])] = &[
+        (ToServer, &[IAC, DO, 38]),
+        (ToClient, &[IAC, WILL, 38, IAC, WONT, 38]),
+        (ToClient, b"login: "),
+    ];
+    for chunk in [0, 1, 2, 3] {
+        let h = run_script("telnet", 23, new, script, chunk);
+        assert_eq!(
+            h.facts("telnet.encryption"),
+            vec!["negotiated"],
+            "chunk {chunk}"
+        );
+    }
+}
