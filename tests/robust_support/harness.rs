@@ -281,6 +281,8 @@ pub fn stream_direct(spec: &StreamSpec, flags: u8, chunks: &[Chunk<'_>], limits:
         need: [0, 0],
         done: false,
     };
+    // The protocol a dissector refines (`set_proto`) stays the flow's, as in the engine.
+    let mut proto = spec.proto;
     for (i, c) in chunks.iter().enumerate() {
         let dir = dir_of(c);
         let _ = (spec.probe)(dir, c.data, port_match);
@@ -288,7 +290,7 @@ pub fn stream_direct(spec: &StreamSpec, flags: u8, chunks: &[Chunk<'_>], limits:
             CLIENT,
             server,
             Transport::Tcp,
-            spec.proto,
+            proto,
             ev(i as u64 + 1),
             limits,
             &mut store,
@@ -299,15 +301,17 @@ pub fn stream_direct(spec: &StreamSpec, flags: u8, chunks: &[Chunk<'_>], limits:
             f.buf[di(dir)].clear();
             f.need[di(dir)] = 0;
             ds.gap(dir, c.data.len() as u32, &mut cx);
+            proto = cx.proto;
             continue;
         }
         f.feed(ds.as_mut(), dir, c.data, &mut cx);
+        proto = cx.proto;
     }
     let mut cx = Cx::new(
         CLIENT,
         server,
         Transport::Tcp,
-        spec.proto,
+        proto,
         ev(0),
         limits,
         &mut store,
