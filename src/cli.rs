@@ -209,6 +209,10 @@ pub mod live {
         /// Size at which a saved pcapng file is closed and the next one begun (e.g. 100M, 1G).
         #[arg(long, value_name = "SIZE", default_value = "100M", value_parser = parse_size)]
         pub rotate: u64,
+        /// Disk budget of the saved files (e.g. 50G): the oldest are deleted when a file is
+        /// closed, and marked `pruned` in the report. At least twice --rotate.
+        #[arg(long, value_name = "SIZE", value_parser = parse_size, requires = "save_pcap")]
+        pub save_max: Option<u64>,
         /// Serve a local web view of the live report (HTML at /, JSON at /report.json).
         #[arg(long, value_name = "ADDR")]
         pub serve: Option<SocketAddr>,
@@ -322,6 +326,7 @@ pub mod live {
             c.duration = self.duration;
             c.save_pcap = self.save_pcap;
             c.rotate_bytes = self.rotate;
+            c.save_max_bytes = self.save_max;
             c.serve = self.serve;
             c.serve_allow_remote = self.serve_allow_remote;
             c.events = self.events.map(|e| {

@@ -366,6 +366,76 @@ fn live_report_equals_offline_report() {
     }
 }
 
+/// `--save-max` keeps the saved files within their disk budget: the oldest are deleted when a
+/// file is closed and marked `pruned` in the report; the others are on disk and hold the
+/// frames the report says.
+#[test]
+fn save_max_prunes_the_oldest_saved_files() {
+    need_rig!();
+    let rig = Rig::up("m");
+    let file = capture("public/modbus/iti__ModbusTCP.pcap");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let saved = dir.path().join("pcap");
+    let live = rig.live(&[
+        "--out",
+        out.to_str().unwrap(),
+        "--snapshot-every",
+        "1h",
+        "--save-pcap",
+        saved.to_str().unwrap(),
+        "--rotate",
+        "64K",
+        "--save-max",
+        "192K",
+    ]);
+    rig.replay(&file, &["--pps", "20000"]);
+    live.signal("-INT");
+    let (code, err) = live.wait(20);
+    assert_eq!(code, Some(0), "{err}");
+    let got = read_json(&out.join("report.json"));
+    let inputs = got["inputs"].as_array().unwrap();
+    assert!(
+        inputs.len() >= 6,
+        "{} files for 1.4 MB in 64 KiB files",
+        inputs.len()
+    );
+    let pruned: Vec<bool> = inputs.iter().map(|i| i["pruned"] == true).collect();
+    // The oldest go first: the pruned files are a prefix, and the newest two stay.
+    let kept = pruned.iter().filter(|p| !**p).count();
+    assert!(
+        pruned[..inputs.len() - kept].iter().all(|p| *p),
+        "{pruned:?}"
+    );
+    assert!((2..=3).contains(&kept), "{pruned:?}");
+    let mut on_disk = 0;
+    for (i, p) in inputs.iter().zip(&pruned) {
+        let path = PathBuf::from(i["path"].as_str().unwrap());
+        assert_eq!(path.exists(), !p, "{}", path.display());
+        on_disk += std::fs::metadata(&path).map_or(0, |m| m.len());
+    }
+    assert!(on_disk <= 192 << 10, "{on_disk} bytes on disk");
+    assert_eq!(
+        std::fs::read_dir(&saved).unwrap().count(),
+        kept,
+        "no other file in the directory"
+    );
+    let packets: u64 = inputs.iter().map(|i| i["packets"].as_u64().unwrap()).sum();
+    assert_eq!(Some(packets), got["live"]["captured"].as_u64());
+    // What is left replays to the frames the report gives for those files.
+    let again = offline(std::slice::from_ref(&saved));
+    let kept_packets: u64 = inputs
+        .iter()
+        .zip(&pruned)
+        .filter(|(_, p)| !**p)
+        .map(|(i, _)| i["packets"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        again["capture_quality"]["frames"].as_u64(),
+        Some(kept_packets)
+    );
+}
+
 /// Snapshots are atomic (a reader polling the file always parses it), SIGKILL leaves the
 /// last snapshot whole, SIGTERM writes a final one; the live web view serves the JSON.
 #[test]

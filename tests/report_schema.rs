@@ -128,6 +128,15 @@ fn reports_with_zones_errors_and_merges_validate() {
     assert_eq!(j["sensors"][1]["name"], "south");
     assert!(j["assets"][0]["sensors"].is_array());
     assert_eq!(v.errors(&j), None);
+
+    // A live report whose oldest saved file was deleted by --save-max marks it pruned.
+    let mut r = report(&[capture("generated/modbus-pymodbus.pcap")], None);
+    r.inputs[0].pruned = true;
+    let mut j = to_value(&r);
+    assert_eq!(j["inputs"][0]["pruned"], true);
+    assert_eq!(v.errors(&j), None);
+    j["inputs"][0]["pruned"] = Value::from(false);
+    assert!(v.errors(&j).is_some(), "pruned is present only when true");
 }
 
 #[test]

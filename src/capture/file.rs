@@ -583,6 +583,7 @@ impl FileReader {
             Parser::Pcap(_) => None,
         };
         InputSummary {
+            pruned: false,
             path: self.path.display().to_string(),
             sha256: self.sha256.clone(),
             format: self.format,

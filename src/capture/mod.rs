@@ -170,6 +170,30 @@ pub struct InputSummary {
     /// Set when reading stopped before the end of the file (cut short or corrupt).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub stopped: Option<Stop>,
+    /// Live `--save-pcap --save-max`: the file was deleted to keep the saved files within
+    /// their disk budget; its evidence can no longer be replayed.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub pruned: bool,
+}
+
+impl InputSummary {
+    /// What a reader of the report should know about this input, for the text formats:
+    /// where it stopped early, and whether it was deleted. Empty when neither.
+    pub fn status(&self) -> String {
+        let stopped = self
+            .stopped
+            .as_ref()
+            .map(|s| format!("stopped after frame {}: {}", s.after_frame, s.reason));
+        let pruned = self
+            .pruned
+            .then_some("deleted by --save-max: its frames cannot be replayed");
+        match (stopped, pruned) {
+            (Some(s), Some(p)) => format!("{s}; {p}"),
+            (Some(s), None) => s,
+            (None, Some(p)) => p.to_string(),
+            (None, None) => String::new(),
+        }
+    }
 }
 
 /// An input that could not be read at all.

@@ -68,6 +68,8 @@ pub struct LiveConfig {
     pub duration: Option<Duration>,
     pub save_pcap: Option<PathBuf>,
     pub rotate_bytes: u64,
+    /// Disk budget of the saved files (`--save-max`); none: they grow with the traffic.
+    pub save_max_bytes: Option<u64>,
     pub serve: Option<SocketAddr>,
     pub serve_allow_remote: bool,
     pub events: Option<EventsTo>,
@@ -93,6 +95,7 @@ impl LiveConfig {
             duration: None,
             save_pcap: None,
             rotate_bytes: 100 << 20,
+            save_max_bytes: None,
             serve: None,
             serve_allow_remote: false,
             events: None,
@@ -165,8 +168,13 @@ pub fn run(cfg: LiveConfig) -> u8 {
             cfg.capture.snaplen,
             &cfg.capture.interface,
             started,
-        ) {
+        )
+        .and_then(|s| match cfg.save_max_bytes {
+            Some(m) => s.with_max_total(m),
+            None => Ok(s),
+        }) {
             Ok(s) => Some(s),
+            Err(e) if e.starts_with("--save-max") => return fail(e),
             Err(e) => return fail(format!("--save-pcap {e}")),
         },
         None => None,

@@ -219,6 +219,7 @@ struct Inputs {
 
 fn live_summary(interface: &str, link: &str) -> InputSummary {
     InputSummary {
+        pruned: false,
         path: format!("live:{interface}"),
         sha256: String::new(),
         format: crate::capture::FileFormat::Live,

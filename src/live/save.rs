@@ -8,6 +8,11 @@
 //! Statistics Block with the drops during its time (kernel drops and frames otscope shed in
 //! `isb_osdrop`, interface drops in `isb_ifdrop`). The SHA-256 of a file is computed while it
 //! is written; a snapshot taken while a file is open gives the hash of what it holds so far.
+//!
+//! `--save-max SIZE` bounds the disk they take: when a file is closed, the oldest closed files
+//! are deleted until the closed files and room for a whole next file fit in SIZE. A deleted
+//! file stays in the report's inputs, marked `pruned`, so evidence that names it says the
+//! frames are gone instead of pointing at nothing.
 
 use super::pipeline::Shared;
 use crate::capture::{FileFormat, InputSummary, LinkType};
@@ -33,6 +38,12 @@ pub struct Saver {
     interface: String,
     seq: u32,
     cur: Option<Open>,
+    /// Disk budget of the saved files (`--save-max`).
+    max_total: Option<u64>,
+    /// Closed files still on disk, oldest first: (input index, path, bytes).
+    closed: std::collections::VecDeque<(usize, PathBuf, u64)>,
+    /// Files that could not be deleted (reported once, then counted).
+    prune_errors: u64,
 }
 
 struct Open {
@@ -122,7 +133,53 @@ impl Saver {
             interface: interface.to_string(),
             seq: 0,
             cur: None,
+            max_total: None,
+            closed: std::collections::VecDeque::new(),
+            prune_errors: 0,
         })
+    }
+
+    /// Keep the saved files within `max` bytes of disk (the oldest closed files are deleted).
+    /// `max` must leave room for two whole files, or the evidence of a file would be deleted
+    /// as soon as it is closed.
+    pub fn with_max_total(mut self, max: u64) -> Result<Saver, String> {
+        if max < self.rotate.saturating_mul(2) {
+            return Err(format!(
+                "--save-max {max} bytes: at least twice --rotate ({} bytes) is needed",
+                self.rotate
+            ));
+        }
+        self.max_total = Some(max);
+        Ok(self)
+    }
+
+    /// Delete the oldest closed files until the closed ones and a whole next file fit (the
+    /// newest closed file is kept whatever the budget).
+    fn prune(&mut self, list: &mut [InputSummary]) {
+        let Some(max) = self.max_total else {
+            return;
+        };
+        let mut total: u64 = self.closed.iter().map(|c| c.2).sum();
+        // The newest closed file always stays: its evidence is in the snapshot just written.
+        while total.saturating_add(self.rotate) > max && self.closed.len() > 1 {
+            let Some((index, path, bytes)) = self.closed.pop_front() else {
+                break;
+            };
+            total -= bytes;
+            match std::fs::remove_file(&path) {
+                Ok(()) => {
+                    if let Some(s) = list.get_mut(index) {
+                        s.pruned = true;
+                    }
+                }
+                Err(e) => {
+                    self.prune_errors += 1;
+                    if self.prune_errors == 1 {
+                        warn!("otscope: --save-max: cannot delete {}: {e}", path.display());
+                    }
+                }
+            }
+        }
     }
 
     fn open(&mut self, shared: &Shared, list: &mut Vec<InputSummary>) -> Result<(), String> {
@@ -179,6 +236,7 @@ impl Saver {
             truncated_by_snaplen: 0,
             interface_drops: None,
             stopped: None,
+            pruned: false,
         });
         self.cur = Some(o);
         Ok(())
@@ -267,6 +325,8 @@ impl Saver {
             s.file_bytes = o.bytes;
             s.interface_drops = Some(osdrop + ifdrop);
         }
+        self.closed.push_back((o.index, o.path, o.bytes));
+        self.prune(list);
         Ok(())
     }
 
@@ -348,5 +408,64 @@ mod tests {
             assert_eq!(a.interface_drops, b.interface_drops);
             assert_eq!(a.file_bytes, b.file_bytes);
         }
+    }
+
+    #[test]
+    fn save_max_deletes_the_oldest_files_and_marks_them_pruned() {
+        let dir = tempfile::tempdir().unwrap();
+        let shared = Shared::default();
+        let mut list = Vec::new();
+        let new = || {
+            Saver::new(
+                dir.path(),
+                1 << 16,
+                1,
+                LinkType::Ethernet,
+                262_144,
+                "veth0",
+                Timestamp::from_secs_nanos(1_700_000_000, 0),
+            )
+            .unwrap()
+        };
+        // Less than two files' worth is refused.
+        assert!(new().with_max_total((2 << 16) - 1).is_err());
+        // Three files' worth: two closed files and the open one at most.
+        let mut s = new().with_max_total(3 << 16).unwrap();
+        let frame = vec![0xAB; 1000];
+        for i in 0..63 * 6 + 10 {
+            let ts = Timestamp::from_secs_nanos(1_700_000_000 + i, 0);
+            s.write(ts, 1000, &frame, &shared, &mut list).unwrap();
+            let on_disk: u64 = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().metadata().unwrap().len())
+                .sum();
+            assert!(
+                on_disk <= 3 << 16,
+                "{on_disk} bytes on disk after frame {i}"
+            );
+        }
+        s.close(&shared, &mut list).unwrap();
+        // Seven files were written; the closing of the last pruned down to it and one more.
+        assert_eq!(list.len(), 7);
+        let pruned: Vec<bool> = list.iter().map(|i| i.pruned).collect();
+        assert_eq!(pruned, [true, true, true, true, true, false, false]);
+        for i in &list {
+            assert_eq!(
+                std::path::Path::new(&i.path).exists(),
+                !i.pruned,
+                "{}",
+                i.path
+            );
+            assert!(
+                !i.sha256.is_empty(),
+                "a pruned file keeps its digest: {}",
+                i.path
+            );
+        }
+        assert_eq!(list.iter().map(|i| i.packets).sum::<u64>(), 63 * 6 + 10);
+        // A pruned input is marked in the JSON; the others carry no such key.
+        let j = serde_json::to_value(&list).unwrap();
+        assert_eq!(j[0]["pruned"], true);
+        assert!(j[6].get("pruned").is_none());
     }
 }

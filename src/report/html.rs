@@ -1184,11 +1184,7 @@ fn quality(b: &mut String, r: &Report) {
             td(&x.first_ts.map(|t| t.to_string()).unwrap_or_default()),
             td(&x.last_ts.map(|t| t.to_string()).unwrap_or_default()),
             esc(&x.sha256),
-            td(&x
-                .stopped
-                .as_ref()
-                .map(|s| format!("stopped after frame {}: {}", s.after_frame, s.reason))
-                .unwrap_or_default()),
+            td(&x.status()),
         );
     }
     b.push_str("</tbody></table></section>\n");

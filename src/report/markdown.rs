@@ -343,12 +343,7 @@ pub fn render(r: &Report) -> String {
                 escape(&x.path),
                 code(&x.sha256),
                 x.packets.to_string(),
-                escape(
-                    &x.stopped
-                        .as_ref()
-                        .map(|s| format!("stopped after frame {}: {}", s.after_frame, s.reason))
-                        .unwrap_or_default(),
-                ),
+                escape(&x.status()),
             ]
         })
         .collect();

@@ -491,12 +491,9 @@ fn inputs(out: &mut String, r: &Report, color: bool, width: usize) {
                 (Some(a), Some(b)) => human_duration(b.saturating_sub(a) as f64 / 1e9),
                 _ => "-".into(),
             }),
-            match &x.stopped {
-                Some(s) => painted(
-                    format!("stopped after frame {}: {}", s.after_frame, s.reason),
-                    Paint::Yellow,
-                ),
-                None => cell(""),
+            match x.status() {
+                s if s.is_empty() => cell(""),
+                s => painted(s, Paint::Yellow),
             },
         ]);
     }
