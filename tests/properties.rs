@@ -314,6 +314,23 @@ fn corpus(target: &str) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// One of a target's fuzz seeds (picked by `pick`), with the bytes at the given places
+/// (modulo its length, never the flags byte) XORed; empty when the target has no seeds.
+fn mutated_seed(target: &str, pick: usize, flips: &[(usize, u8)]) -> Vec<u8> {
+    let seeds = corpus(target);
+    if seeds.is_empty() {
+        return Vec::new();
+    }
+    let mut input = seeds[pick % seeds.len()].clone();
+    for &(at, x) in flips {
+        if input.len() > 1 {
+            let i = 1 + at % (input.len() - 1);
+            input[i] ^= x;
+        }
+    }
+    input
+}
+
 const STREAM_TARGETS: &[(&str, &str)] = &[
     ("ssh", "tcp_ssh"),
     ("vnc", "tcp_vnc"),
@@ -368,15 +385,8 @@ proptest! {
         piece in 1usize..64,
     ) {
         let (proto, target) = STREAM_TARGETS[which];
-        let seeds = corpus(target);
-        prop_assume!(!seeds.is_empty());
-        let mut input = seeds[pick % seeds.len()].clone();
-        for (at, x) in flips {
-            if input.len() > 1 {
-                let i = 1 + at % (input.len() - 1);
-                input[i] ^= x;
-            }
-        }
+        let input = mutated_seed(target, pick, &flips);
+        prop_assume!(!input.is_empty());
         let (flags, chunks) = harness::chunks(&input);
         let spec = harness::stream_spec(proto);
         let l = Limits::default();
@@ -409,15 +419,8 @@ proptest! {
         cuts in proptest::collection::vec(prop_oneof![1usize..4, 1usize..200], 1..8),
     ) {
         let (proto, target) = STREAM_TARGETS[which];
-        let seeds = corpus(target);
-        prop_assume!(!seeds.is_empty());
-        let mut input = seeds[pick % seeds.len()].clone();
-        for (at, x) in flips {
-            if input.len() > 1 {
-                let i = 1 + at % (input.len() - 1);
-                input[i] ^= x;
-            }
-        }
+        let input = mutated_seed(target, pick, &flips);
+        prop_assume!(!input.is_empty());
         let (flags, chunks) = harness::chunks(&input);
         let flags = flags & 1; // port choice only: no gaps, default limits
         let m = merged(&chunks);

@@ -353,13 +353,10 @@ mod tests {
     use super::*;
     use crate::capture::merge::open_paths;
 
-    #[test]
-    fn written_files_read_back_with_numbers_hashes_and_drops() {
-        let dir = tempfile::tempdir().unwrap();
-        let shared = Shared::default();
-        let mut list = Vec::new();
-        let mut s = Saver::new(
-            dir.path(),
+    /// A writer of 64 KiB Ethernet files into `dir`.
+    fn saver(dir: &Path) -> Saver {
+        Saver::new(
+            dir,
             1 << 16,
             1,
             LinkType::Ethernet,
@@ -367,7 +364,15 @@ mod tests {
             "veth0",
             Timestamp::from_secs_nanos(1_700_000_000, 0),
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    #[test]
+    fn written_files_read_back_with_numbers_hashes_and_drops() {
+        let dir = tempfile::tempdir().unwrap();
+        let shared = Shared::default();
+        let mut list = Vec::new();
+        let mut s = saver(dir.path());
         let frame = vec![0xAB; 1000];
         let mut last = (0, 0);
         for i in 0..150u64 {
@@ -415,18 +420,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let shared = Shared::default();
         let mut list = Vec::new();
-        let new = || {
-            Saver::new(
-                dir.path(),
-                1 << 16,
-                1,
-                LinkType::Ethernet,
-                262_144,
-                "veth0",
-                Timestamp::from_secs_nanos(1_700_000_000, 0),
-            )
-            .unwrap()
-        };
+        let new = || saver(dir.path());
         // Less than two files' worth is refused.
         assert!(new().with_max_total((2 << 16) - 1).is_err());
         // Three files' worth: two closed files and the open one at most.
