@@ -15,7 +15,9 @@ use otscope::capture::LinkType;
 use otscope::capture::file::FileReader;
 use otscope::config::Limits;
 use otscope::decode::{self, L4, Net};
-use otscope::dissect::{Cx, DATAGRAM_PROTOCOLS, DatagramSpec, Dir, Parsed, STREAM_PROTOCOLS};
+use otscope::dissect::{
+    Cx, DATAGRAM_PROTOCOLS, DatagramSpec, Dir, Expectation, Parsed, STREAM_PROTOCOLS,
+};
 use otscope::engine::Engine;
 use otscope::evidence::Ev;
 use otscope::flow::reassembly::{Stream, StreamLimits};
@@ -225,28 +227,13 @@ fn run_dissector(proto: &str, segs: &[(usize, Dir, Vec<u8>)], limits: &Limits) -
     let mut state: Vec<_> = (0..flows)
         .map(|_| ((spec.new)(), [Vec::<u8>::new(), Vec::new()], false))
         .collect();
-    let client = (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), 50_000);
-    let server = (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), spec.ports[0]);
     for (i, (n, dir, data)) in segs.iter().enumerate() {
         let (ds, bufs, dead) = &mut state[*n];
         if *dead {
             continue;
         }
-        let ev = Ev {
-            input: 0,
-            frame: i as u64 + 1,
-            ts: Timestamp(i as u64 * 1000),
-        };
-        let mut cx = Cx::new(
-            client,
-            server,
-            Transport::Tcp,
-            spec.proto,
-            ev,
-            limits,
-            &mut store,
-            &mut exp,
-        );
+        let at = (i, spec.ports[0], Transport::Tcp, spec.proto);
+        let mut cx = bench_cx(at, limits, &mut store, &mut exp);
         let d = (*dir == Dir::ToClient) as usize;
         bufs[d].extend_from_slice(data);
         let mut off = 0;
@@ -328,30 +315,33 @@ fn measure(
     });
 }
 
+/// The context of the `i`-th payload of a bench run: client 10.0.0.2:50000 to the server
+/// 10.0.0.1 on `port`, frame `i + 1`, 1 µs apart.
+fn bench_cx<'a>(
+    (i, port, transport, proto): (usize, u16, Transport, &'static str),
+    limits: &'a Limits,
+    store: &'a mut Store,
+    exp: &'a mut Vec<Expectation>,
+) -> Cx<'a> {
+    let ev = Ev {
+        input: 0,
+        frame: i as u64 + 1,
+        ts: Timestamp(i as u64 * 1000),
+    };
+    let client = (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), 50_000);
+    let server = (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), port);
+    Cx::new(client, server, transport, proto, ev, limits, store, exp)
+}
+
 /// Feed datagrams to fresh dissectors, one per flow, the way the engine does.
 fn run_datagrams(spec: &DatagramSpec, dgs: &Payloads, limits: &Limits) -> usize {
     let mut store = Store::new(limits.max_observations, limits.max_evidence_frames);
     let mut exp = Vec::new();
     let flows = dgs.iter().map(|s| s.0).max().map_or(0, |m| m + 1);
     let mut state: Vec<_> = (0..flows).map(|_| (spec.new)()).collect();
-    let client = (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), 50_000);
-    let server = (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), spec.ports[0]);
     for (i, (n, dir, data)) in dgs.iter().enumerate() {
-        let ev = Ev {
-            input: 0,
-            frame: i as u64 + 1,
-            ts: Timestamp(i as u64 * 1000),
-        };
-        let mut cx = Cx::new(
-            client,
-            server,
-            Transport::Udp,
-            spec.proto,
-            ev,
-            limits,
-            &mut store,
-            &mut exp,
-        );
+        let at = (i, spec.ports[0], Transport::Udp, spec.proto);
+        let mut cx = bench_cx(at, limits, &mut store, &mut exp);
         state[*n].datagram(*dir, data, &mut cx);
     }
     store.ops.len() + store.claims.len() + store.facts.len()
