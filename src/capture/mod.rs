@@ -186,13 +186,12 @@ impl InputSummary {
             .map(|s| format!("stopped after frame {}: {}", s.after_frame, s.reason));
         let pruned = self
             .pruned
-            .then_some("deleted by --save-max: its frames cannot be replayed");
-        match (stopped, pruned) {
-            (Some(s), Some(p)) => format!("{s}; {p}"),
-            (Some(s), None) => s,
-            (None, Some(p)) => p.to_string(),
-            (None, None) => String::new(),
-        }
+            .then(|| "deleted by --save-max: its frames cannot be replayed".to_string());
+        [stopped, pruned]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 }
 

@@ -160,23 +160,27 @@ pub fn run(cfg: LiveConfig) -> u8 {
     };
     let started = snapshot::now();
     let saver = match &cfg.save_pcap {
-        Some(dir) => match save::Saver::new(
-            dir,
-            cfg.rotate_bytes,
-            cap.dlt(),
-            cap.link(),
-            cfg.capture.snaplen,
-            &cfg.capture.interface,
-            started,
-        )
-        .and_then(|s| match cfg.save_max_bytes {
-            Some(m) => s.with_max_total(m),
-            None => Ok(s),
-        }) {
-            Ok(s) => Some(s),
-            Err(e) if e.starts_with("--save-max") => return fail(e),
-            Err(e) => return fail(format!("--save-pcap {e}")),
-        },
+        Some(dir) => {
+            let s = match save::Saver::new(
+                dir,
+                cfg.rotate_bytes,
+                cap.dlt(),
+                cap.link(),
+                cfg.capture.snaplen,
+                &cfg.capture.interface,
+                started,
+            ) {
+                Ok(s) => s,
+                Err(e) => return fail(format!("--save-pcap {e}")),
+            };
+            match cfg.save_max_bytes {
+                None => Some(s),
+                Some(m) => match s.with_max_total(m) {
+                    Ok(s) => Some(s),
+                    Err(e) => return fail(e),
+                },
+            }
+        }
         None => None,
     };
     let rt = match tokio::runtime::Builder::new_multi_thread()

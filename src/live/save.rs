@@ -40,10 +40,8 @@ pub struct Saver {
     cur: Option<Open>,
     /// Disk budget of the saved files (`--save-max`).
     max_total: Option<u64>,
-    /// Closed files still on disk, oldest first: (input index, path, bytes).
-    closed: std::collections::VecDeque<(usize, PathBuf, u64)>,
-    /// Files that could not be deleted (reported once, then counted).
-    prune_errors: u64,
+    /// A file could not be deleted (said once).
+    prune_warned: bool,
 }
 
 struct Open {
@@ -134,8 +132,7 @@ impl Saver {
             seq: 0,
             cur: None,
             max_total: None,
-            closed: std::collections::VecDeque::new(),
-            prune_errors: 0,
+            prune_warned: false,
         })
     }
 
@@ -153,31 +150,37 @@ impl Saver {
         Ok(self)
     }
 
-    /// Delete the oldest closed files until the closed ones and a whole next file fit (the
-    /// newest closed file is kept whatever the budget).
+    /// Called when a file was closed (no file is open): delete the oldest saved files until
+    /// those left and a whole next file fit. `list` holds the saved files in the order they
+    /// were written, so what is on disk is its entries not yet pruned; the newest (the file
+    /// just closed, whose evidence is in the snapshot just written) always stays. A file that
+    /// cannot be deleted still counts, and deleting it is tried again at the next close.
     fn prune(&mut self, list: &mut [InputSummary]) {
         let Some(max) = self.max_total else {
             return;
         };
-        let mut total: u64 = self.closed.iter().map(|c| c.2).sum();
-        // The newest closed file always stays: its evidence is in the snapshot just written.
-        while total.saturating_add(self.rotate) > max && self.closed.len() > 1 {
-            let Some((index, path, bytes)) = self.closed.pop_front() else {
+        let mut total: u64 = list
+            .iter()
+            .filter(|s| !s.pruned)
+            .map(|s| s.file_bytes)
+            .sum();
+        let Some((_, older)) = list.split_last_mut() else {
+            return;
+        };
+        for s in older.iter_mut().filter(|s| !s.pruned) {
+            if total.saturating_add(self.rotate) <= max {
                 break;
-            };
-            total -= bytes;
-            match std::fs::remove_file(&path) {
+            }
+            match std::fs::remove_file(&s.path) {
                 Ok(()) => {
-                    if let Some(s) = list.get_mut(index) {
-                        s.pruned = true;
-                    }
+                    s.pruned = true;
+                    total -= s.file_bytes;
                 }
-                Err(e) => {
-                    self.prune_errors += 1;
-                    if self.prune_errors == 1 {
-                        warn!("otscope: --save-max: cannot delete {}: {e}", path.display());
-                    }
+                Err(e) if !self.prune_warned => {
+                    self.prune_warned = true;
+                    warn!("otscope: --save-max: cannot delete {}: {e}", s.path);
                 }
+                Err(_) => {}
             }
         }
     }
@@ -325,7 +328,6 @@ impl Saver {
             s.file_bytes = o.bytes;
             s.interface_drops = Some(osdrop + ifdrop);
         }
-        self.closed.push_back((o.index, o.path, o.bytes));
         self.prune(list);
         Ok(())
     }
