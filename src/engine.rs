@@ -96,6 +96,8 @@ pub struct Counters {
     pub flows: u64,
     pub one_sided_tcp_flows: u64,
     pub midstream_tcp_flows: u64,
+    /// Mid-stream TCP flows that the first recognised message turned round (`Roles`).
+    pub reoriented_flows: u64,
     pub unidentified_flows: u64,
     pub pdu_too_large: u64,
     pub dissector_desync: u64,
@@ -128,6 +130,7 @@ impl Counters {
         self.flows += o.flows;
         self.one_sided_tcp_flows += o.one_sided_tcp_flows;
         self.midstream_tcp_flows += o.midstream_tcp_flows;
+        self.reoriented_flows += o.reoriented_flows;
         self.unidentified_flows += o.unidentified_flows;
         self.pdu_too_large += o.pdu_too_large;
         self.dissector_desync += o.dissector_desync;
@@ -630,12 +633,14 @@ impl Engine {
         }
         let client = f.client_ep();
         let server = f.server_ep();
-        let dir = if side == f.client {
-            Dir::ToServer
-        } else {
-            Dir::ToClient
-        };
-        let Flow { streams, app, .. } = f;
+        let mut roles = Roles::of(f);
+        let Flow {
+            streams,
+            app,
+            client: flow_client,
+            initiator,
+            ..
+        } = f;
         if let Some(st) = streams.as_mut() {
             let mut cx = Cx::new(
                 client,
@@ -653,20 +658,16 @@ impl Engine {
             if t.payload_len > 0 {
                 let seq = if syn { t.seq.wrapping_add(1) } else { t.seq };
                 st[side as usize].segment(seq, t.payload, t.payload_len, lim, &mut |e| {
-                    stream_event(app, dir, e, &mut cx, c, server.1);
+                    stream_event(app, side, &mut roles, e, &mut cx, c);
                 });
             }
             if t.flags & TCP_ACK != 0 && !syn {
-                let other = if dir == Dir::ToServer {
-                    Dir::ToClient
-                } else {
-                    Dir::ToServer
-                };
                 st[1 - side as usize].acked(t.ack, &mut |e| {
-                    stream_event(app, other, e, &mut cx, c, server.1);
+                    stream_event(app, 1 - side, &mut roles, e, &mut cx, c);
                 });
             }
             app.proto = cx.proto;
+            roles.apply(flow_client, initiator);
         }
         let f = self.flows.flow(slot);
         let now_short = f.tcp.rst[0] || f.tcp.rst[1] || (f.tcp.fin[0] && f.tcp.fin[1]);
@@ -823,15 +824,17 @@ impl Engine {
                 store,
                 new_expect,
             );
+            let mut roles = Roles::of(&f);
             if let Some(st) = f.streams.as_mut() {
-                for (side, dir) in [(f.client, Dir::ToServer), (1 - f.client, Dir::ToClient)] {
+                for side in [f.client, 1 - f.client] {
                     let app = &mut f.app;
                     st[side as usize]
-                        .close(&mut |e| stream_event(app, dir, e, &mut cx, c, server.1));
+                        .close(&mut |e| stream_event(app, side, &mut roles, e, &mut cx, c));
                 }
                 for s in st.iter() {
                     c.stream.add(&s.stats);
                 }
+                roles.apply(&mut f.client, &mut f.initiator);
             }
             match &mut f.app.kind {
                 AppKind::Stream(d) => d.close(&mut cx),
@@ -852,6 +855,8 @@ impl Engine {
         if f.app.proto.is_empty() && (f.payload[0] > 0 || f.payload[1] > 0) {
             self.c.unidentified_flows += 1;
         }
+        // The last bytes may have turned the flow round (`Roles`).
+        let (client, server) = (f.client_ep(), f.server_ep());
         let (ci, si) = (f.client as usize, f.server() as usize);
         self.hosts.traffic(
             client.0,
@@ -950,15 +955,55 @@ impl Engine {
     }
 }
 
-/// Deliver one reassembled stream event to the flow's application layer.
+/// Which side of a TCP flow is the client, while the stream events of one frame (or of a
+/// closing flow) are delivered. A flow picked up mid-stream was oriented by its ports
+/// ([`crate::flow::guess_client`]); the first message a probe recognises may turn it round
+/// ([`probe_stream`]), and the events after it in the same frame see the new orientation.
+struct Roles {
+    client: u8,
+    /// Oriented by the ports alone: the content may still turn it round.
+    guessed: bool,
+    turned: bool,
+}
+
+impl Roles {
+    fn of(f: &Flow<App>) -> Roles {
+        Roles {
+            client: f.client,
+            guessed: f.initiator == Initiator::PortHeuristic,
+            turned: false,
+        }
+    }
+
+    /// Direction of the bytes that `side` sent.
+    #[inline]
+    fn dir(&self, side: u8) -> Dir {
+        if side == self.client {
+            Dir::ToServer
+        } else {
+            Dir::ToClient
+        }
+    }
+
+    /// Write a turn back to the flow.
+    fn apply(&self, client: &mut u8, initiator: &mut Initiator) {
+        if self.turned {
+            *client = self.client;
+            *initiator = Initiator::Content;
+        }
+    }
+}
+
+/// Deliver one reassembled stream event (bytes sent by `side`) to the flow's application layer.
 fn stream_event(
     app: &mut App,
-    dir: Dir,
+    side: u8,
+    roles: &mut Roles,
     e: StreamEvent<'_>,
     cx: &mut Cx<'_>,
     c: &mut Counters,
-    server_port: u16,
 ) {
+    let dir = roles.dir(side);
     let d = di(dir);
     match e {
         StreamEvent::Gap(n) => {
@@ -980,7 +1025,7 @@ fn stream_event(
                 }
                 let room = PROBE_MAX - app.buf[d].len();
                 app.buf[d].extend_from_slice(&bytes[..bytes.len().min(room)]);
-                probe_stream(app, dir, cx, c, server_port);
+                probe_stream(app, dir, roles, cx, c);
             }
             AppKind::Stream(_) => feed(app, dir, bytes, cx, c),
             AppKind::Datagram(_) => {}
@@ -988,26 +1033,53 @@ fn stream_event(
     }
 }
 
-fn probe_stream(app: &mut App, dir: Dir, cx: &mut Cx<'_>, c: &mut Counters, server_port: u16) {
+/// The other direction.
+fn flip(d: Dir) -> Dir {
+    match d {
+        Dir::ToServer => Dir::ToClient,
+        Dir::ToClient => Dir::ToServer,
+    }
+}
+
+/// Look for the flow's protocol in the bytes held for `dir`. Specs whose ports match the
+/// server port are tried first, then all the others. When the flow was oriented by its ports
+/// alone (`roles.guessed`), each round also tries the flow turned round: the bytes as sent the
+/// other way, with the other side's port as the server port. So a Modbus server on port 50502
+/// polled from port 40000, picked up mid-stream, is found as the server: its responses are not
+/// requests. Within a round the orientation as guessed wins when both match; a port that
+/// matches on the other side comes before content alone.
+fn probe_stream(app: &mut App, dir: Dir, roles: &mut Roles, cx: &mut Cx<'_>, c: &mut Counters) {
     let d = di(dir);
     let mut need_more = false;
     let mut found = None;
+    let turns: &[bool] = if roles.guessed {
+        &[false, true]
+    } else {
+        &[false]
+    };
     'outer: for pass in [true, false] {
-        for spec in STREAM_PROTOCOLS
-            .iter()
-            .filter(|s| s.ports.contains(&server_port) == pass)
-        {
-            match (spec.probe)(dir, &app.buf[d], pass) {
-                Probe::Match => {
-                    found = Some(spec);
-                    break 'outer;
+        for &turned in turns {
+            let (probe_dir, port) = if turned {
+                (flip(dir), cx.client_port)
+            } else {
+                (dir, cx.server_port)
+            };
+            for spec in STREAM_PROTOCOLS
+                .iter()
+                .filter(|s| s.ports.contains(&port) == pass)
+            {
+                match (spec.probe)(probe_dir, &app.buf[d], pass) {
+                    Probe::Match => {
+                        found = Some((spec, turned));
+                        break 'outer;
+                    }
+                    Probe::NeedMore => need_more = true,
+                    Probe::NoMatch => {}
                 }
-                Probe::NeedMore => need_more = true,
-                Probe::NoMatch => {}
             }
         }
     }
-    let Some(spec) = found else {
+    let Some((spec, turned)) = found else {
         // No match yet: keep the bytes and look again when more arrive (a flow picked up in
         // the middle of a PDU shows a header only later), up to a few segments.
         app.probe_tries[d] = app.probe_tries[d].saturating_add(1);
@@ -1020,6 +1092,21 @@ fn probe_stream(app: &mut App, dir: Dir, cx: &mut Cx<'_>, c: &mut Counters, serv
         }
         return;
     };
+    roles.guessed = false;
+    if turned {
+        // Turn the flow round: what was held for one direction was sent the other way.
+        roles.client = 1 - roles.client;
+        roles.turned = true;
+        app.buf.swap(0, 1);
+        app.need.swap(0, 1);
+        app.probe_failed.swap(0, 1);
+        app.probe_tries.swap(0, 1);
+        app.first_dir = app.first_dir.map(flip);
+        std::mem::swap(&mut cx.client, &mut cx.server);
+        std::mem::swap(&mut cx.client_port, &mut cx.server_port);
+        c.reoriented_flows += 1;
+    }
+    let dir = if turned { flip(dir) } else { dir };
     app.proto = spec.proto;
     cx.proto = spec.proto;
     app.kind = AppKind::Stream((spec.new)());

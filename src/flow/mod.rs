@@ -112,6 +112,9 @@ pub enum Initiator {
     FirstPacket,
     /// Mid-stream: the side not on the service port.
     PortHeuristic,
+    /// Mid-stream: turned round from the port guess by the first message a protocol probe
+    /// recognised (the engine's `Roles`).
+    Content,
 }
 
 /// TCP connection outcome.

@@ -204,6 +204,11 @@ pub fn capture_quality(a: &crate::analysis::Analysis) -> CaptureQuality {
     put(&mut q.flows, "midstream_tcp", c.midstream_tcp_flows);
     put(
         &mut q.flows,
+        "midstream_oriented_by_content",
+        c.reoriented_flows,
+    );
+    put(
+        &mut q.flows,
         "unidentified_with_payload",
         c.unidentified_flows,
     );

@@ -62,10 +62,16 @@ pub fn report_json(paths: &[PathBuf], zones: Option<&Path>) -> serde_json::Value
 
 /// A pcap (Ethernet, microseconds) holding `frames` (timestamp in µs, bytes).
 pub fn write_pcap(frames: &[(u64, Vec<u8>)]) -> tempfile::NamedTempFile {
+    write_pcap_link(1, frames)
+}
+
+/// A pcap with link type `linktype` (LINKTYPE_*), microseconds, holding `frames`.
+pub fn write_pcap_link(linktype: u32, frames: &[(u64, Vec<u8>)]) -> tempfile::NamedTempFile {
     use std::io::Write;
     let mut v = vec![
-        0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0,
+        0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0,
     ];
+    v.extend_from_slice(&linktype.to_le_bytes());
     for (ts, f) in frames {
         v.extend_from_slice(&((ts / 1_000_000) as u32).to_le_bytes());
         v.extend_from_slice(&((ts % 1_000_000) as u32).to_le_bytes());

@@ -71,7 +71,7 @@ use crate::dissect::{
     Cx, DatagramDissector, DatagramSpec, Dir, Parsed, Party, Probe, StreamDissector, StreamSpec,
 };
 use crate::inventory::observation::Op;
-use codes::cmd;
+use codes::{cmd, item};
 use parser::{EncapHeader, HEADER_LEN};
 use state::EnipState;
 
@@ -153,9 +153,25 @@ fn valid_pdu(data: &[u8], to_server: bool) -> Option<bool> {
             }
             cmd::REGISTER_SESSION => true,
             cmd::UNREGISTER_SESSION => true,
-            cmd::SEND_RR_DATA | cmd::SEND_UNIT_DATA => {
-                matches!(parser::parse_rr_data(body), Ok((r, rr)) if r.is_empty() && rr.cpf.stored >= 2)
-            }
+            cmd::SEND_RR_DATA | cmd::SEND_UNIT_DATA => match parser::parse_rr_data(body) {
+                Ok((r, rr)) if r.is_empty() && rr.cpf.stored >= 2 => {
+                    // A CIP request travels to the server, a reply (service bit 0x80) back:
+                    // a flow picked up mid-stream and oriented by its ports the wrong way
+                    // round is found turned round (the engine tries both).
+                    let cip = if h.command == cmd::SEND_RR_DATA {
+                        rr.cpf.find(item::UNCONNECTED_DATA).map(|i| i.data)
+                    } else {
+                        rr.cpf
+                            .find(item::CONNECTED_DATA)
+                            .map(|i| i.data.get(2..).unwrap_or_default())
+                    };
+                    match cip.and_then(|m| m.first()) {
+                        Some(&service) => (service & 0x80 == 0) == to_server,
+                        None => true,
+                    }
+                }
+                _ => false,
+            },
             _ => false,
         });
     }

@@ -1288,6 +1288,24 @@ fn probes_positive() {
     assert_eq!(probe_io(S, &io, false), Probe::Match);
 }
 
+/// Away from port 44818 a CIP request must travel to the server and a reply back: the engine
+/// turns a flow picked up mid-stream round when only the other way matches.
+#[test]
+fn probe_direction_counts_away_from_port_44818() {
+    for (name, v, way) in [
+        ("gaa_request", gaa_request(), S),
+        ("stop_request", stop_request(), S),
+        ("gaa_response", gaa_response(), C),
+        ("connected_gaa_response", connected_gaa_response(), C),
+    ] {
+        let other = if way == S { C } else { S };
+        assert_eq!(probe_tcp(way, &v, false), Probe::Match, "{name}");
+        assert_eq!(probe_tcp(other, &v, false), Probe::NoMatch, "{name}");
+        // On the port, the port says which side serves.
+        assert_eq!(probe_tcp(other, &v, true), Probe::Match, "{name}");
+    }
+}
+
 #[test]
 fn probes_negative() {
     let http = b"GET /index.html HTTP/1.1\r\nHost: plc\r\nUser-Agent: x\r\n\r\n".to_vec();

@@ -125,9 +125,40 @@ pub fn new() -> Box<dyn StreamDissector> {
 // ---------------------------------------------------------------------------------------------
 // Probe
 
-/// Content-based detection (see the module documentation).
-pub fn probe(_dir: Dir, data: &[u8], port_match: bool) -> Probe {
-    probe_at(data, port_match, false, 0)
+/// Content-based detection (see the module documentation). Away from port 102 the direction
+/// counts too: a connection request, an S7 job or an S7comm-plus request travels to the
+/// server, their answers back, so a flow picked up mid-stream and oriented by its ports the
+/// wrong way round is found turned round (the engine tries both). On port 102 the port says
+/// which side serves, and a configured two-way S7 connection carries jobs both ways.
+pub fn probe(dir: Dir, data: &[u8], port_match: bool) -> Probe {
+    let to_server = (!port_match).then_some(dir == Dir::ToServer);
+    probe_at(data, port_match, to_server, false, 0)
+}
+
+/// Whether a unit that travels to the server (`request`) or to the client may travel the way
+/// the probe was asked about.
+fn way_ok(to_server: Option<bool>, request: bool) -> bool {
+    to_server.is_none_or(|t| t == request)
+}
+
+/// [`way_ok`] for a unit of `len` bytes whose byte at `at` tells its way (`request`: to the
+/// server, back, or either); `None` while that byte has not arrived, so that the answer does
+/// not depend on where the segments end.
+fn way_by(
+    data: &[u8],
+    at: usize,
+    len: usize,
+    to_server: Option<bool>,
+    request: impl Fn(u8) -> Option<bool>,
+) -> Option<bool> {
+    if to_server.is_none() {
+        return Some(true);
+    }
+    match data.get(at) {
+        Some(&b) => Some(request(b).is_none_or(|r| way_ok(to_server, r))),
+        None if at < len => None,
+        None => Some(true),
+    }
 }
 
 /// First bytes of RDP's MCS PDUs inside X.224 data (Connect-Initial/Response, erect domain,
@@ -144,7 +175,13 @@ fn rdp_neg(b: &[u8]) -> bool {
     b.len() >= 8 && matches!(b[0], 1..=3) && b[2] == 8 && b[3] == 0
 }
 
-fn probe_at(data: &[u8], port_match: bool, strict: bool, depth: u8) -> Probe {
+fn probe_at(
+    data: &[u8],
+    port_match: bool,
+    to_server: Option<bool>,
+    strict: bool,
+    depth: u8,
+) -> Probe {
     if depth > 4 {
         return Probe::NoMatch;
     }
@@ -173,7 +210,9 @@ fn probe_at(data: &[u8], port_match: bool, strict: bool, depth: u8) -> Probe {
             if len == parser::TPKT_MIN {
                 // An empty data unit: decide on the next one.
                 return match data.get(7..) {
-                    Some(rest) if !rest.is_empty() => probe_at(rest, port_match, strict, depth + 1),
+                    Some(rest) if !rest.is_empty() => {
+                        probe_at(rest, port_match, to_server, strict, depth + 1)
+                    }
                     _ => Probe::NeedMore,
                 };
             }
@@ -181,8 +220,33 @@ fn probe_at(data: &[u8], port_match: bool, strict: bool, depth: u8) -> Probe {
                 return Probe::NeedMore;
             };
             let recognised = match p0 {
-                codes::S7_PROTOCOL_ID => matches!(p1, 1 | 2 | 3 | 7),
-                codes::S7PLUS_PROTOCOL_ID => matches!(p1, 1 | 2 | 3 | 0xFF),
+                // ROSCTR: a job goes to the server, (data) acknowledgements come back.
+                codes::S7_PROTOCOL_ID => match p1 {
+                    1 => way_ok(to_server, true),
+                    2 | 3 => way_ok(to_server, false),
+                    // Userdata: the type nibble after the parameter head (00 01 12, length,
+                    // method) is 4 for a request, 8 for a response and 0 for a push.
+                    7 => match way_by(data, 22, len, to_server, |b| match b >> 4 {
+                        4 => Some(true),
+                        0 | 8 => Some(false),
+                        _ => None,
+                    }) {
+                        Some(ok) => ok,
+                        None => return Probe::NeedMore,
+                    },
+                    _ => false,
+                },
+                // After the length: opcode 0x31 request, 0x32 response, 0x33 notification.
+                codes::S7PLUS_PROTOCOL_ID if matches!(p1, 1 | 2 | 3 | 0xFF) => {
+                    match way_by(data, 11, len, to_server, |b| match b {
+                        0x31 => Some(true),
+                        0x32 | 0x33 => Some(false),
+                        _ => None,
+                    }) {
+                        Some(ok) => ok,
+                        None => return Probe::NeedMore,
+                    }
+                }
                 codes::SPDU_DT_GT => p1 == 0,
                 b if codes::is_session_spdu(b) => p1 == 0xFF || (p1 as usize) + 9 <= len,
                 b if parser::is_tls_record_type(b) => p1 == 3 && port_match,
@@ -215,6 +279,9 @@ fn probe_at(data: &[u8], port_match: bool, strict: bool, depth: u8) -> Probe {
             let (Cotp::Cr(c) | Cotp::Cc(c)) = tpdu else {
                 return Probe::NoMatch;
             };
+            if !way_ok(to_server, code & 0xF0 == codes::COTP_CR) {
+                return Probe::NoMatch;
+            }
             if c.calling_tsap.is_some() || c.called_tsap.is_some() {
                 return Probe::Match;
             }
@@ -224,7 +291,9 @@ fn probe_at(data: &[u8], port_match: bool, strict: bool, depth: u8) -> Probe {
             // No TSAP: only a following data unit that opens an S7, S7comm-plus or session
             // unit makes it ours.
             match data.get(len..) {
-                Some(rest) if !rest.is_empty() => probe_at(rest, port_match, true, depth + 1),
+                Some(rest) if !rest.is_empty() => {
+                    probe_at(rest, port_match, to_server, true, depth + 1)
+                }
                 _ => Probe::NeedMore,
             }
         }

@@ -843,6 +843,47 @@ fn probe_positive() {
     assert_eq!(probe(Dir::ToServer, &v_dr(), false), Probe::NoMatch);
 }
 
+/// Away from port 102 a unit must travel the way it goes (requests to the server): the engine
+/// turns a flow picked up mid-stream round when only the other way matches. On port 102 the
+/// port decides, and a two-way S7 connection carries jobs both ways.
+#[test]
+fn probe_direction_counts_away_from_port_102() {
+    let plus_request = dt(&hex("72 01 00ce 31"));
+    let plus_response = dt(&hex("72 03 0062 32"));
+    let to_server = [
+        v_cr(),
+        v_setup_req(),
+        v_password_req(),
+        plus_request.clone(),
+    ];
+    let to_client = [
+        v_cc(),
+        v_setup_resp(),
+        v_szl_0011_resp(),
+        v_password_resp(0),
+        v_mode_push_stop(),
+        plus_response.clone(),
+    ];
+    for (i, v) in to_server.iter().enumerate() {
+        assert_eq!(probe(Dir::ToServer, v, false), Probe::Match, "request {i}");
+        assert_eq!(
+            probe(Dir::ToClient, v, false),
+            Probe::NoMatch,
+            "request {i}"
+        );
+        assert_eq!(probe(Dir::ToClient, v, true), Probe::Match, "request {i}");
+    }
+    for (i, v) in to_client.iter().enumerate() {
+        assert_eq!(probe(Dir::ToClient, v, false), Probe::Match, "reply {i}");
+        assert_eq!(probe(Dir::ToServer, v, false), Probe::NoMatch, "reply {i}");
+        assert_eq!(probe(Dir::ToServer, v, true), Probe::Match, "reply {i}");
+    }
+    // A unit that says neither (S7comm-plus opcode 0x20) matches either way.
+    let neither = dt(&hex("72 03 0062 20"));
+    assert_eq!(probe(Dir::ToServer, &neither, false), Probe::Match);
+    assert_eq!(probe(Dir::ToClient, &neither, false), Probe::Match);
+}
+
 #[test]
 fn probe_needs_more() {
     let cr = v_cr();
