@@ -235,3 +235,21 @@ fn web_server_on_an_unusual_port_is_found_as_the_server() {
         1,
     );
 }
+
+#[test]
+fn opcua_server_on_an_unusual_port_is_found_as_the_server() {
+    // Requests and responses by the service they carry: three connections, two servers.
+    reads_as_the_original(
+        "public/opcua/cisagov__opcua_with-gap_with-handshake.pcap",
+        4840,
+        "opcua",
+        3,
+    );
+    // Hello, OpenSecureChannel, sessions.
+    reads_as_the_original(
+        "public/opcua/cisagov__open62541_mainloop-non-standard-port.pcap",
+        48010,
+        "opcua",
+        2,
+    );
+}

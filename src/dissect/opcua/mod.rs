@@ -254,10 +254,59 @@ fn check_at(data: &[u8]) -> Check {
     }
 }
 
+/// Which way the message at the start of `data` travels: `Some(true)` to the server (HEL, RHE
+/// from the server that opened the connection, a request), `Some(false)` back (ACK, a response
+/// or fault), `None` either (ERR, a body that is encrypted or names no known service). `Err`
+/// while the bytes that tell have not all arrived.
+fn way(data: &[u8], h: &Header) -> Result<Option<bool>, ()> {
+    let secure_body = |m: &[u8]| -> Option<usize> {
+        let after_security = match h.mtype {
+            MsgType::Opn => m.len() - parser::asym_header(m.get(HEADER_LEN..)?).ok()?.0.len(),
+            _ => HEADER_LEN + 8,
+        };
+        // Sequence number and request id, then the type id.
+        Some(after_security + 8)
+    };
+    match h.mtype {
+        MsgType::Hel | MsgType::Rhe => Ok(Some(true)),
+        MsgType::Ack => Ok(Some(false)),
+        MsgType::Err => Ok(None),
+        MsgType::Opn | MsgType::Msg | MsgType::Clo => {
+            let m = &data[..data.len().min(h.size as usize)];
+            let arriving = m.len() < h.size as usize && data.len() < PROBE_WINDOW;
+            let tid = secure_body(m)
+                .and_then(|at| m.get(at..))
+                .and_then(|b| parser::type_id(b).ok());
+            match tid {
+                Some((_, tid)) => Ok(tid
+                    .ns0()
+                    .and_then(codes::service)
+                    .map(|s| s.kind == Kind::Request)),
+                None if arriving => Err(()),
+                None => Ok(None),
+            }
+        }
+    }
+}
+
+/// Away from port 4840 a message must travel its way ([`way`]): the engine turns a flow picked
+/// up mid-stream round when only the other way matches.
+fn way_ok(data: &[u8], to_server: Option<bool>) -> Probe {
+    let (Some(to_server), Some(h)) = (to_server, parser::plausible_header(data)) else {
+        return Probe::Match;
+    };
+    match way(data, &h) {
+        Ok(Some(w)) if w != to_server => Probe::NoMatch,
+        Ok(_) => Probe::Match,
+        Err(()) => Probe::NeedMore,
+    }
+}
+
 /// Content detection (any port): an OPC UA message header at the start of the bytes, with a
 /// body consistent with its type; or, for a flow picked up mid-message, two consecutive
-/// secure-channel headers further in.
-pub fn probe(_dir: Dir, data: &[u8], _port_match: bool) -> Probe {
+/// secure-channel headers further in. Away from port 4840 the direction counts too ([`way`]).
+pub fn probe(dir: Dir, data: &[u8], port_match: bool) -> Probe {
+    let to_server = (!port_match).then_some(dir == Dir::ToServer);
     if data.len() < HEADER_LEN {
         let n = data.len().min(3);
         let type_ok = TYPES.iter().any(|t| t.starts_with(&data[..n]));
@@ -269,7 +318,7 @@ pub fn probe(_dir: Dir, data: &[u8], _port_match: bool) -> Probe {
         };
     }
     match check_at(data) {
-        Check::Yes => return Probe::Match,
+        Check::Yes => return way_ok(data, to_server),
         Check::More => return Probe::NeedMore,
         Check::No => {}
     }
@@ -281,7 +330,7 @@ pub fn probe(_dir: Dir, data: &[u8], _port_match: bool) -> Probe {
                 let next = k.saturating_add(h.size as usize);
                 if let Some(n) = data.get(next..) {
                     if parser::plausible_header(n).is_some_and(|g| g.mtype.is_secure()) {
-                        return Probe::Match;
+                        return way_ok(&data[k..], to_server);
                     }
                 }
             }

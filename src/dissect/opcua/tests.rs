@@ -1008,6 +1008,46 @@ fn probe_positive() {
     assert_eq!(probe(Dir::ToServer, &rhe, false), Probe::Match);
 }
 
+/// Away from port 4840 a message must travel its way (HEL and requests to the server, ACK and
+/// responses back): the engine turns a flow picked up mid-stream round when only the other way
+/// matches. On the port, the port says which side serves.
+#[test]
+fn probe_direction_counts_away_from_port_4840() {
+    let to_server = [
+        hel("opc.tcp://10.0.0.1:4840"),
+        opn_req_none(1),
+        msg(b'F', 7, 9, &read_plain_req(9)),
+    ];
+    let to_client = [
+        ack(),
+        opn_resp_none(7, 1),
+        msg(b'F', 7, 9, &read_build_info_resp(9)),
+        msg(b'F', 7, 9, &activate_resp(9, 0)),
+    ];
+    for (i, v) in to_server.iter().enumerate() {
+        assert_eq!(probe(Dir::ToServer, v, false), Probe::Match, "request {i}");
+        assert_eq!(
+            probe(Dir::ToClient, v, false),
+            Probe::NoMatch,
+            "request {i}"
+        );
+        assert_eq!(probe(Dir::ToClient, v, true), Probe::Match, "request {i}");
+    }
+    for (i, v) in to_client.iter().enumerate() {
+        assert_eq!(probe(Dir::ToClient, v, false), Probe::Match, "reply {i}");
+        assert_eq!(probe(Dir::ToServer, v, false), Probe::NoMatch, "reply {i}");
+        assert_eq!(probe(Dir::ToServer, v, true), Probe::Match, "reply {i}");
+    }
+    // A body that names no known service (encrypted) travels either way.
+    let sealed = msg(b'F', 7, 9, &[0xA7; 64]);
+    assert_eq!(probe(Dir::ToServer, &sealed, false), Probe::Match);
+    assert_eq!(probe(Dir::ToClient, &sealed, false), Probe::Match);
+    // Until the type id has arrived, the answer waits.
+    let read = msg(b'F', 7, 9, &read_plain_req(9));
+    assert_eq!(probe(Dir::ToClient, &read[..26], false), Probe::NeedMore);
+    assert_eq!(probe(Dir::ToClient, &read[..28], false), Probe::NoMatch);
+}
+
 #[test]
 fn probe_negative() {
     // Random bytes (fixed seed), HTTP, SMTP, Modbus/TCP, TPKT/COTP (S7), EtherNet/IP.
