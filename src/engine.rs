@@ -1033,6 +1033,9 @@ fn stream_event(
     }
 }
 
+/// First port of the usual ephemeral ranges (Linux 32768–60999, Windows 49152–65535).
+const EPHEMERAL_PORTS: u16 = 32768;
+
 /// The other direction.
 fn flip(d: Dir) -> Dir {
     match d {
@@ -1047,7 +1050,7 @@ fn flip(d: Dir) -> Dir {
 /// other way, with the other side's port as the server port. So a Modbus server on port 50502
 /// polled from port 40000, picked up mid-stream, is found as the server: its responses are not
 /// requests. Within a round the orientation as guessed wins when both match; a port that
-/// matches on the other side comes before content alone.
+/// matches on the other side (below the ephemeral range) comes before content alone.
 fn probe_stream(app: &mut App, dir: Dir, roles: &mut Roles, cx: &mut Cx<'_>, c: &mut Counters) {
     let d = di(dir);
     let mut need_more = false;
@@ -1060,7 +1063,10 @@ fn probe_stream(app: &mut App, dir: Dir, roles: &mut Roles, cx: &mut Cx<'_>, c: 
     'outer: for pass in [true, false] {
         for &turned in turns {
             let (probe_dir, port) = if turned {
-                (flip(dir), cx.client_port)
+                // A client port in the ephemeral range (Linux: 32768 and up) is no hint: a
+                // client on 44818 talking to a database is not an ENIP server.
+                let hint = cx.client_port < EPHEMERAL_PORTS;
+                (flip(dir), if hint { cx.client_port } else { 0 })
             } else {
                 (dir, cx.server_port)
             };

@@ -39,6 +39,7 @@ fn picked_up_in_pieces(
     let mut frames = Vec::new();
     let mut moved = 0;
     let mut link = None;
+    let mut clients = BTreeMap::new();
     r.for_each(|f| {
         let mut d = f.data.to_vec();
         // Where IPv4 starts, by link type.
@@ -63,6 +64,13 @@ fn picked_up_in_pieces(
             }
             let port = |d: &[u8], at: usize| u16::from_be_bytes([d[at], d[at + 1]]);
             let (sp, dp) = (port(&d, t), port(&d, t + 2));
+            for p in [sp, dp] {
+                if p != from {
+                    // Two client ports must not become one.
+                    let old = *clients.entry(client_base + p % 1000).or_insert(p);
+                    assert_eq!(old, p, "{rel}: client ports {old} and {p}");
+                }
+            }
             let (sp, dp) = if dp == from {
                 (client_base + sp % 1000, server)
             } else if sp == from {
@@ -78,8 +86,13 @@ fn picked_up_in_pieces(
             let end = (l2 + ip_len).min(d.len());
             if data < end && end - data > piece {
                 let seq = u32::from_be_bytes([d[t + 4], d[t + 5], d[t + 6], d[t + 7]]);
+                let pieces = (end - data).div_ceil(piece);
                 for (i, chunk) in d[data..end].chunks(piece).enumerate() {
                     let mut p = d[..data].to_vec();
+                    if i + 1 < pieces {
+                        // FIN, RST and PSH belong to the last piece.
+                        p[t + 13] &= !(0x01 | 0x04 | 0x08);
+                    }
                     p.extend_from_slice(chunk);
                     let total = (data - l2 + chunk.len()) as u16;
                     p[l2 + 2..l2 + 4].copy_from_slice(&total.to_be_bytes());
@@ -176,17 +189,24 @@ fn reads_as_the_original(rel: &str, port: u16, proto: &str, flows: u64) {
         !served.is_empty() && served.iter().all(|&p| p == 50_000 + u64::from(port % 1000)),
         "{rel}: {served:?}"
     );
-    let right = picked_up_mid_stream(rel, port, 20_000 + port % 1000, 30_000);
+    // 21xxx: no well-known service port, below the clients' 30xxx.
+    let right = picked_up_mid_stream(rel, port, 21_000 + port % 1000, 30_000);
     let r = report_json(&[right.path().to_path_buf()], None);
     assert_eq!(reading(&r), want, "{rel}: server on the lower port");
     assert_eq!(turned_round(&r), 0, "{rel}");
     // Where segments end does not change the answer: the probes see the first bytes a few at
-    // a time, and a turn waits while the orientation as guessed is still undecided.
+    // a time, whichever way round the guess was.
     for piece in [1, 2, 5, 13] {
-        let wrong = picked_up_in_pieces(rel, port, 50_000 + port % 1000, 30_000, piece);
-        let r = report_json(&[wrong.path().to_path_buf()], None);
-        assert_eq!(reading(&r), want, "{rel}: {piece}-byte segments");
-        assert_eq!(turned_round(&r), flows, "{rel}: {piece}-byte segments");
+        for (server, turns) in [(50_000, flows), (21_000, 0)] {
+            let moved = picked_up_in_pieces(rel, port, server + port % 1000, 30_000, piece);
+            let r = report_json(&[moved.path().to_path_buf()], None);
+            let case = format!(
+                "{rel}: server on {}, {piece}-byte segments",
+                server + port % 1000
+            );
+            assert_eq!(reading(&r), want, "{case}");
+            assert_eq!(turned_round(&r), turns, "{case}");
+        }
     }
 }
 
@@ -252,4 +272,46 @@ fn opcua_server_on_an_unusual_port_is_found_as_the_server() {
         "opcua",
         2,
     );
+}
+
+/// A client's ephemeral port that happens to be an ICS port is no hint: a Linux client on
+/// port 44818 talking to a database is not an EtherNet/IP server, even when the database's
+/// answer holds bytes that look like an encapsulation header.
+#[test]
+fn an_ephemeral_client_port_does_not_turn_a_flow() {
+    let (cm, sm) = ([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2]);
+    let (c, s) = ([10, 0, 0, 1], [10, 0, 0, 2]);
+    let query = b"Q\x00\x00\x00\x0dSELECT 1;\x00".to_vec();
+    // 'D' then 24 bytes a RegisterSession header would have, and its 4-byte body.
+    let mut answer = b"D".to_vec();
+    answer.extend_from_slice(&[0x65, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    answer.extend_from_slice(&[0; 12]);
+    answer.extend_from_slice(&[1, 0, 0, 0]);
+    let (ack, psh) = (0x10, 0x08);
+    let mut frames = Vec::new();
+    for i in 0..3u32 {
+        let (q, a) = (query.len() as u32, answer.len() as u32);
+        let (cs, ss) = (1000 + i * q, 5000 + i * a);
+        let t = 1_000_000 + u64::from(i) * 1000;
+        frames.push((
+            t,
+            tcp_frame(cm, sm, c, s, 44818, 5432, cs, ss, psh | ack, &query),
+        ));
+        frames.push((
+            t + 100,
+            tcp_frame(sm, cm, s, c, 5432, 44818, ss, cs + q, psh | ack, &answer),
+        ));
+    }
+    let pcap = write_pcap(&frames);
+    let r = report_json(&[pcap.path().to_path_buf()], None);
+    let protocols: Vec<&Value> = r["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|a| a["services"].as_array().unwrap())
+        .map(|s| &s["protocol"])
+        .collect();
+    assert!(!protocols.iter().any(|p| *p == "enip"), "{protocols:?}");
+    assert_eq!(turned_round(&r), 0);
+    assert_eq!(r["capture_quality"]["flows"]["midstream_tcp"], 1);
 }

@@ -256,37 +256,48 @@ fn check_at(data: &[u8]) -> Check {
 
 /// Which way the message at the start of `data` travels: `Some(true)` to the server (HEL, RHE
 /// from the server that opened the connection, a request), `Some(false)` back (ACK, a response
-/// or fault), `None` either (ERR, a body that is encrypted or names no known service). `Err`
-/// while the bytes that tell have not all arrived.
+/// or fault), `None` either (ERR, an abort, a body that is encrypted or does not read as a
+/// known service with its request or response header). `Err` while the bytes that tell have
+/// not all arrived. (With reverse connect, HEL and requests come from the side that listened:
+/// a flow picked up mid-stream is then oriented by OPC UA roles, not by who connected.)
 fn way(data: &[u8], h: &Header) -> Result<Option<bool>, ()> {
-    let secure_body = |m: &[u8]| -> Option<usize> {
-        let after_security = match h.mtype {
-            MsgType::Opn => m.len() - parser::asym_header(m.get(HEADER_LEN..)?).ok()?.0.len(),
-            _ => HEADER_LEN + 8,
-        };
-        // Sequence number and request id, then the type id.
-        Some(after_security + 8)
-    };
     match h.mtype {
         MsgType::Hel | MsgType::Rhe => Ok(Some(true)),
         MsgType::Ack => Ok(Some(false)),
         MsgType::Err => Ok(None),
+        _ if h.chunk == parser::CHUNK_ABORT => Ok(None),
         MsgType::Opn | MsgType::Msg | MsgType::Clo => {
             let m = &data[..data.len().min(h.size as usize)];
             let arriving = m.len() < h.size as usize && data.len() < PROBE_WINDOW;
-            let tid = secure_body(m)
-                .and_then(|at| m.get(at..))
-                .and_then(|b| parser::type_id(b).ok());
-            match tid {
-                Some((_, tid)) => Ok(tid
-                    .ns0()
-                    .and_then(codes::service)
-                    .map(|s| s.kind == Kind::Request)),
+            // The sequence header starts after the security header.
+            let seq_at = match h.mtype {
+                MsgType::Opn => m
+                    .get(HEADER_LEN..)
+                    .and_then(|b| parser::asym_header(b).ok())
+                    .map(|(rest, _)| m.len() - rest.len()),
+                _ => Some(HEADER_LEN + 8),
+            };
+            match seq_at.and_then(|at| m.get(at..)).and_then(plain_kind) {
+                Some(k) => Ok(Some(k == Kind::Request)),
                 None if arriving => Err(()),
                 None => Ok(None),
             }
         }
     }
+}
+
+/// The kind of a plaintext message from its sequence header on: a known service type id and
+/// a valid request or response header; `None` when it does not read so (encrypted, a later
+/// chunk, not yet all there).
+fn plain_kind(rest: &[u8]) -> Option<Kind> {
+    let (b, _) = parser::seq_header(rest).ok()?;
+    let (b, tid) = parser::type_id(b).ok()?;
+    let s = tid.ns0().and_then(codes::service)?;
+    let ok = match s.kind {
+        Kind::Request => parser::request_header(b).is_ok(),
+        Kind::Response | Kind::Fault => parser::response_header(b).is_ok(),
+    };
+    ok.then_some(s.kind)
 }
 
 /// Away from port 4840 a message must travel its way ([`way`]): the engine turns a flow picked
@@ -883,19 +894,7 @@ impl OpcUa {
     /// Whether the bytes after a symmetric security header read as a plaintext message: a
     /// sequence header, a known service type id and a valid request/response header.
     fn looks_plain(rest: &[u8]) -> bool {
-        let Ok((b, _)) = parser::seq_header(rest) else {
-            return false;
-        };
-        let Ok((b, tid)) = parser::type_id(b) else {
-            return false;
-        };
-        let Some(s) = tid.ns0().and_then(codes::service) else {
-            return false;
-        };
-        match s.kind {
-            Kind::Request => parser::request_header(b).is_ok(),
-            Kind::Response | Kind::Fault => parser::response_header(b).is_ok(),
-        }
+        plain_kind(rest).is_some()
     }
 
     fn on_msg(&mut self, dir: Dir, h: Header, body: &[u8], cx: &mut Cx<'_>) {

@@ -1042,10 +1042,19 @@ fn probe_direction_counts_away_from_port_4840() {
     let sealed = msg(b'F', 7, 9, &[0xA7; 64]);
     assert_eq!(probe(Dir::ToServer, &sealed, false), Probe::Match);
     assert_eq!(probe(Dir::ToClient, &sealed, false), Probe::Match);
-    // Until the type id has arrived, the answer waits.
+    // Until the type id and the request header have arrived, the answer waits.
     let read = msg(b'F', 7, 9, &read_plain_req(9));
-    assert_eq!(probe(Dir::ToClient, &read[..26], false), Probe::NeedMore);
-    assert_eq!(probe(Dir::ToClient, &read[..28], false), Probe::NoMatch);
+    for n in [26, 28, 40] {
+        assert_eq!(
+            probe(Dir::ToClient, &read[..n], false),
+            Probe::NeedMore,
+            "{n}"
+        );
+    }
+    assert_eq!(probe(Dir::ToClient, &read, false), Probe::NoMatch);
+    // An abort chunk carries an error, not a service: either way.
+    let abort = msg(b'A', 7, 9, &read_plain_req(9));
+    assert_eq!(probe(Dir::ToClient, &abort, false), Probe::Match);
 }
 
 #[test]

@@ -151,14 +151,12 @@ fn way_by(
     to_server: Option<bool>,
     request: impl Fn(u8) -> Option<bool>,
 ) -> Option<bool> {
-    if to_server.is_none() {
+    if to_server.is_none() || at >= len {
+        // No direction asked, or a unit too short to hold the byte (it may be the next one's).
         return Some(true);
     }
-    match data.get(at) {
-        Some(&b) => Some(request(b).is_none_or(|r| way_ok(to_server, r))),
-        None if at < len => None,
-        None => Some(true),
-    }
+    data.get(at)
+        .map(|&b| request(b).is_none_or(|r| way_ok(to_server, r)))
 }
 
 /// First bytes of RDP's MCS PDUs inside X.224 data (Connect-Initial/Response, erect domain,

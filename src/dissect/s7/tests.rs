@@ -882,6 +882,15 @@ fn probe_direction_counts_away_from_port_102() {
     let neither = dt(&hex("72 03 0062 20"));
     assert_eq!(probe(Dir::ToServer, &neither, false), Probe::Match);
     assert_eq!(probe(Dir::ToClient, &neither, false), Probe::Match);
+    // A userdata unit too short to hold its type: the byte where the type would be belongs
+    // to whatever follows, and does not count (with or without it, the same answer).
+    let short = dt(&hex("32 07 0000 0001 0000 0000"));
+    let mut followed = short.clone();
+    followed.extend_from_slice(&hex("0300 0020 02 40 80 00"));
+    for v in [&short, &followed] {
+        assert_eq!(probe(Dir::ToClient, v, false), Probe::Match, "{v:02x?}");
+        assert_eq!(probe(Dir::ToServer, v, false), Probe::Match, "{v:02x?}");
+    }
 }
 
 #[test]
