@@ -103,6 +103,26 @@ pub trait DatagramDissector: Send {
     fn close(&mut self, _cx: &mut Cx<'_>) {}
 }
 
+/// Test helper: away from its port, `probe` matches each unit only in the direction it travels
+/// (so the engine can turn a flow picked up mid-stream round); on its port the port decides.
+#[cfg(test)]
+pub(crate) fn assert_probe_ways(
+    probe: fn(Dir, &[u8], bool) -> Probe,
+    to_server: &[Vec<u8>],
+    to_client: &[Vec<u8>],
+) {
+    for (units, way, other) in [
+        (to_server, Dir::ToServer, Dir::ToClient),
+        (to_client, Dir::ToClient, Dir::ToServer),
+    ] {
+        for (i, v) in units.iter().enumerate() {
+            assert_eq!(probe(way, v, false), Probe::Match, "{way:?} unit {i}");
+            assert_eq!(probe(other, v, false), Probe::NoMatch, "{way:?} unit {i}");
+            assert_eq!(probe(other, v, true), Probe::Match, "{way:?} unit {i}");
+        }
+    }
+}
+
 /// A TCP protocol the engine can detect.
 pub struct StreamSpec {
     /// Protocol name as it appears in reports (`modbus`, `s7comm`, `opcua`, `http`, ...).

@@ -1292,18 +1292,11 @@ fn probes_positive() {
 /// turns a flow picked up mid-stream round when only the other way matches.
 #[test]
 fn probe_direction_counts_away_from_port_44818() {
-    for (name, v, way) in [
-        ("gaa_request", gaa_request(), S),
-        ("stop_request", stop_request(), S),
-        ("gaa_response", gaa_response(), C),
-        ("connected_gaa_response", connected_gaa_response(), C),
-    ] {
-        let other = if way == S { C } else { S };
-        assert_eq!(probe_tcp(way, &v, false), Probe::Match, "{name}");
-        assert_eq!(probe_tcp(other, &v, false), Probe::NoMatch, "{name}");
-        // On the port, the port says which side serves.
-        assert_eq!(probe_tcp(other, &v, true), Probe::Match, "{name}");
-    }
+    crate::dissect::assert_probe_ways(
+        probe_tcp,
+        &[gaa_request(), stop_request()],
+        &[gaa_response(), connected_gaa_response()],
+    );
 }
 
 #[test]

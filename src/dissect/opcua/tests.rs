@@ -1024,20 +1024,7 @@ fn probe_direction_counts_away_from_port_4840() {
         msg(b'F', 7, 9, &read_build_info_resp(9)),
         msg(b'F', 7, 9, &activate_resp(9, 0)),
     ];
-    for (i, v) in to_server.iter().enumerate() {
-        assert_eq!(probe(Dir::ToServer, v, false), Probe::Match, "request {i}");
-        assert_eq!(
-            probe(Dir::ToClient, v, false),
-            Probe::NoMatch,
-            "request {i}"
-        );
-        assert_eq!(probe(Dir::ToClient, v, true), Probe::Match, "request {i}");
-    }
-    for (i, v) in to_client.iter().enumerate() {
-        assert_eq!(probe(Dir::ToClient, v, false), Probe::Match, "reply {i}");
-        assert_eq!(probe(Dir::ToServer, v, false), Probe::NoMatch, "reply {i}");
-        assert_eq!(probe(Dir::ToServer, v, true), Probe::Match, "reply {i}");
-    }
+    crate::dissect::assert_probe_ways(probe, &to_server, &to_client);
     // A body that names no known service (encrypted) travels either way.
     let sealed = msg(b'F', 7, 9, &[0xA7; 64]);
     assert_eq!(probe(Dir::ToServer, &sealed, false), Probe::Match);

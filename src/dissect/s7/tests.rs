@@ -864,20 +864,7 @@ fn probe_direction_counts_away_from_port_102() {
         v_mode_push_stop(),
         plus_response.clone(),
     ];
-    for (i, v) in to_server.iter().enumerate() {
-        assert_eq!(probe(Dir::ToServer, v, false), Probe::Match, "request {i}");
-        assert_eq!(
-            probe(Dir::ToClient, v, false),
-            Probe::NoMatch,
-            "request {i}"
-        );
-        assert_eq!(probe(Dir::ToClient, v, true), Probe::Match, "request {i}");
-    }
-    for (i, v) in to_client.iter().enumerate() {
-        assert_eq!(probe(Dir::ToClient, v, false), Probe::Match, "reply {i}");
-        assert_eq!(probe(Dir::ToServer, v, false), Probe::NoMatch, "reply {i}");
-        assert_eq!(probe(Dir::ToServer, v, true), Probe::Match, "reply {i}");
-    }
+    crate::dissect::assert_probe_ways(probe, &to_server, &to_client);
     // A unit that says neither (S7comm-plus opcode 0x20) matches either way.
     let neither = dt(&hex("72 03 0062 20"));
     assert_eq!(probe(Dir::ToServer, &neither, false), Probe::Match);
