@@ -963,7 +963,6 @@ struct Roles {
     client: u8,
     /// Oriented by the ports alone: the content may still turn it round.
     guessed: bool,
-    turned: bool,
 }
 
 impl Roles {
@@ -971,7 +970,6 @@ impl Roles {
         Roles {
             client: f.client,
             guessed: f.initiator == Initiator::PortHeuristic,
-            turned: false,
         }
     }
 
@@ -987,7 +985,7 @@ impl Roles {
 
     /// Write a turn back to the flow.
     fn apply(&self, client: &mut u8, initiator: &mut Initiator) {
-        if self.turned {
+        if self.client != *client {
             *client = self.client;
             *initiator = Initiator::Content;
         }
@@ -1036,14 +1034,6 @@ fn stream_event(
 /// First port of the usual ephemeral ranges (Linux 32768–60999, Windows 49152–65535).
 const EPHEMERAL_PORTS: u16 = 32768;
 
-/// The other direction.
-fn flip(d: Dir) -> Dir {
-    match d {
-        Dir::ToServer => Dir::ToClient,
-        Dir::ToClient => Dir::ToServer,
-    }
-}
-
 /// Look for the flow's protocol in the bytes held for `dir`. Specs whose ports match the
 /// server port are tried first, then all the others. When the flow was oriented by its ports
 /// alone (`roles.guessed`), each round also tries the flow turned round: the bytes as sent the
@@ -1066,7 +1056,7 @@ fn probe_stream(app: &mut App, dir: Dir, roles: &mut Roles, cx: &mut Cx<'_>, c: 
                 // A client port in the ephemeral range (Linux: 32768 and up) is no hint: a
                 // client on 44818 talking to a database is not an ENIP server.
                 let hint = cx.client_port < EPHEMERAL_PORTS;
-                (flip(dir), if hint { cx.client_port } else { 0 })
+                (dir.other(), if hint { cx.client_port } else { 0 })
             } else {
                 (dir, cx.server_port)
             };
@@ -1102,28 +1092,22 @@ fn probe_stream(app: &mut App, dir: Dir, roles: &mut Roles, cx: &mut Cx<'_>, c: 
     if turned {
         // Turn the flow round: what was held for one direction was sent the other way.
         roles.client = 1 - roles.client;
-        roles.turned = true;
         app.buf.swap(0, 1);
         app.need.swap(0, 1);
         app.probe_failed.swap(0, 1);
         app.probe_tries.swap(0, 1);
-        app.first_dir = app.first_dir.map(flip);
+        app.first_dir = app.first_dir.map(Dir::other);
         std::mem::swap(&mut cx.client, &mut cx.server);
         std::mem::swap(&mut cx.client_port, &mut cx.server_port);
         c.reoriented_flows += 1;
     }
-    let dir = if turned { flip(dir) } else { dir };
+    let dir = if turned { dir.other() } else { dir };
     app.proto = spec.proto;
     cx.proto = spec.proto;
     app.kind = AppKind::Stream((spec.new)());
     // Hand over what was held while probing, in arrival order of the directions.
     let first = app.first_dir.unwrap_or(dir);
-    let second = if first == Dir::ToServer {
-        Dir::ToClient
-    } else {
-        Dir::ToServer
-    };
-    for dd in [first, second] {
+    for dd in [first, first.other()] {
         let held = std::mem::take(&mut app.buf[di(dd)]);
         if !held.is_empty() {
             feed(app, dd, &held, cx, c);

@@ -64,6 +64,16 @@ pub enum Dir {
     ToClient,
 }
 
+impl Dir {
+    /// The other direction.
+    pub fn other(self) -> Dir {
+        match self {
+            Dir::ToServer => Dir::ToClient,
+            Dir::ToClient => Dir::ToServer,
+        }
+    }
+}
+
 /// A dissector's answer for a chunk of stream bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Parsed {

@@ -366,13 +366,6 @@ fn find_header(b: &[u8]) -> Option<usize> {
     None
 }
 
-fn other(d: Dir) -> Dir {
-    match d {
-        Dir::ToServer => Dir::ToClient,
-        Dir::ToClient => Dir::ToServer,
-    }
-}
-
 /// The party that sent bytes travelling in `d`.
 fn sender(d: Dir) -> Party {
     match d {
@@ -382,7 +375,7 @@ fn sender(d: Dir) -> Party {
 }
 
 fn receiver(d: Dir) -> Party {
-    sender(other(d))
+    sender(d.other())
 }
 
 fn party_ip(cx: &Cx<'_>, p: Party) -> IpAddr {
@@ -533,7 +526,7 @@ impl OpcUa {
             cx.anomaly("buffer_size_below_minimum");
         }
         // The HEL sender receives chunks of at most its ReceiveBufferSize.
-        let back = self.st.dir(other(dir));
+        let back = self.st.dir(dir.other());
         back.max_chunk = hel.receive_buffer;
         back.max_message = hel.max_message;
         back.max_chunks = hel.max_chunks;
@@ -556,7 +549,7 @@ impl OpcUa {
         }
         // The ACK sender receives chunks of at most its ReceiveBufferSize and requests of at
         // most MaxMessageSize.
-        let back = self.st.dir(other(dir));
+        let back = self.st.dir(dir.other());
         back.max_chunk = ack.receive_buffer;
         back.max_message = ack.max_message;
         back.max_chunks = ack.max_chunks;
